@@ -1,0 +1,124 @@
+"""Pelican settings for the site: grouped constants, no logic.
+
+Production overrides live in publishconf.py. Paths are relative to this file.
+"""
+
+# --- Site ---------------------------------------------------------------
+SITENAME = "МФЦ «Мои документы» Астраханской области"
+SITE_SHORTNAME = "МФЦ «Мои документы»"
+SITE_DESCRIPTION = (
+    "Многофункциональный центр предоставления государственных и муниципальных "
+    "услуг Астраханской области: новости, адрес и телефон."
+)
+SITEURL = ""  # relative URLs in preview; publishconf.py sets the real one
+AUTHOR = "МФЦ Астраханской области"
+TIMEZONE = "Europe/Astrakhan"
+DEFAULT_LANG = "ru"
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"  # unused by the theme: dates go through Babel
+DEFAULT_DATE = None
+
+# --- Content ------------------------------------------------------------
+PATH = "content"
+ARTICLE_PATHS = ["news"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+IGNORE_FILES = [".*", "_*", "*~", "*.bak"]
+CONTACT_BLOCK = "blocks/contact.md"  # relative to PATH; shown on every page
+# News file names carry the publication date and the stable slug.
+FILENAME_METADATA = r"(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)"
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_CATEGORY = "Новости"
+SLUGIFY_SOURCE = "basename"
+SLUG_REGEX_SUBSTITUTIONS = [
+    (r"[^\w\s-]", ""),  # remove non-alphabetical/whitespace/'-' chars
+    (r"(?u)\A\s*", ""),  # strip leading whitespace
+    (r"(?u)\s*\Z", ""),  # strip trailing whitespace
+    (r"[-\s]+", "-"),  # reduce multiple whitespace or '-' to single '-'
+]
+
+# --- Markdown and typography ---------------------------------------------
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.sane_lists": {},
+    },
+    "output_format": "html5",
+}
+TYPOGRIFY = True
+# Keep typogrify's widont only: its other filters are English typography.
+TYPOGRIFY_OMIT_FILTERS = ["amp", "smartypants", "caps", "initial_quotes"]
+TYPOGRIFY_IGNORE_TAGS = ["pre", "code", "kbd", "script", "style"]
+
+# --- URLs (all ASCII, directory-style) -----------------------------------
+ARTICLE_URL = "news/{date:%Y}/{slug}/"
+ARTICLE_SAVE_AS = "news/{date:%Y}/{slug}/index.html"
+DRAFT_URL = "drafts/{slug}/"
+DRAFT_SAVE_AS = "drafts/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+DRAFT_PAGE_URL = "drafts/pages/{slug}/"
+DRAFT_PAGE_SAVE_AS = "drafts/pages/{slug}/index.html"
+TAG_URL = "tags/{slug}/"
+TAG_SAVE_AS = "tags/{slug}/index.html"
+TAGS_URL = "tags/"
+TAGS_SAVE_AS = "tags/index.html"
+YEAR_ARCHIVE_URL = "news/{date:%Y}/"
+YEAR_ARCHIVE_SAVE_AS = "news/{date:%Y}/index.html"
+ARCHIVES_URL = "archive/"
+ARCHIVES_SAVE_AS = "archive/index.html"
+# Home page ("home" template) and the paginated news list ("index").
+HOME_URL = ""
+HOME_SAVE_AS = "index.html"
+INDEX_URL = "news/"
+INDEX_SAVE_AS = "news/index.html"
+# One category ("Новости") and one author: no pages for either.
+CATEGORY_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+# "404" is written to 404.html (Pelican's default for a direct template).
+DIRECT_TEMPLATES = ["home", "index", "tags", "archives", "404"]
+PAGINATED_TEMPLATES = {"index": 10, "tag": 10}
+DEFAULT_PAGINATION = 10
+PAGINATION_PATTERNS = [
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+]
+RELATIVE_URLS = False  # the theme builds every URL from SITEURL
+
+# --- Theme --------------------------------------------------------------
+THEME = "theme"
+THEME_STATIC_DIR = "static"
+THEME_STATIC_PATHS = ["static"]
+HOME_NEWS_COUNT = 5  # latest news on the home page
+MENUITEMS = [
+    ("Новости", "news/"),
+    ("Архив", "archive/"),
+    ("Темы", "tags/"),
+]
+DISPLAY_PAGES_ON_MENU = True
+DISPLAY_CATEGORIES_ON_MENU = False
+
+# --- Plugins ------------------------------------------------------------
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = [
+    "pelican.plugins.yaml_metadata",
+    "pelican.plugins.neighbors",
+    "mfc_dates",
+    "mfc_blocks",
+]
+
+# --- Feeds: off in preview, on in production (publishconf.py) -----------
+FEED_ALL_ATOM = None
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+CATEGORY_FEED_RSS = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+TRANSLATION_FEED_RSS = None
+
+# --- Build --------------------------------------------------------------
+OUTPUT_PATH = "output"
+DELETE_OUTPUT_DIRECTORY = False
+LOAD_CONTENT_CACHE = False

@@ -1,0 +1,23 @@
+"""Production settings: pelicanconf.py plus what production changes."""
+
+import os
+import sys
+
+sys.path.append(os.path.dirname(__file__))
+
+from pelicanconf import *  # noqa: F403
+
+# The public address of the site, without a trailing slash.
+SITEURL = os.environ.get("MFC_SITEURL", "https://mfc.astrobl.ru").rstrip("/")
+RELATIVE_URLS = False
+
+# Start from an empty output directory, so nothing stale is published.
+DELETE_OUTPUT_DIRECTORY = True
+
+# Feeds of all news and per tag, with absolute URLs.
+FEED_DOMAIN = SITEURL
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+FEED_ALL_RSS = "feeds/all.rss.xml"
+TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"
+TAG_FEED_RSS = "feeds/tags/{slug}.rss.xml"
+FEED_MAX_ITEMS = 20
