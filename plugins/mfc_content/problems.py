@@ -88,7 +88,8 @@ class Problem:
             raise ValueError(f"unknown problem code {self.code}")
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message} [{self.code}]"
+        message = " ".join(self.message.splitlines())  # one problem, one line
+        return f"{self.path}:{self.line}: {message} [{self.code}]"
 
 
 class ContentError(Exception):

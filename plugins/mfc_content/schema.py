@@ -36,7 +36,7 @@ DMY_RE = re.compile(
     r"(?:[ ,T]+(?P<H>\d{1,2})[:.](?P<M>\d{2}))?$"
 )
 YMD_LOOSE_RE = re.compile(
-    r"^(?P<y>\d{4})[./-](?P<m>\d{1,2})[./-](?P<d>\d{1,2})"
+    r"^(?P<y>\d{4})[./–—-](?P<m>\d{1,2})[./–—-](?P<d>\d{1,2})"
     r"(?:[ T]+(?P<H>\d{1,2})[:.](?P<M>\d{2})(?::\d{2})?)?$"
 )
 MONTHS_GENITIVE = [
@@ -388,7 +388,7 @@ def status_for(allowed: tuple[str, ...]):
             if hint in allowed
             else f"допустимые значения: {options}"
         )
-        ck.problem(node, "E210", f"статус «{value}» не бывает — {fix}")
+        ck.problem(node, "E210", f"статуса «{value}» не бывает — {fix}")
         return INVALID
 
     return status
@@ -419,8 +419,8 @@ def tags(ck: Checker, f: Field, node: yaml.Node):  # noqa: PLR0911  (a return pe
         ck.problem(
             node,
             "E204",
-            "темы (tags) записываются списком, каждая на своей строке с «- », "
-            "или в одну строку через запятую",
+            "темы (tags) записаны не списком — пишите каждую тему на своей "
+            "строке после «- » или все в одну строку через запятую",
         )
         return INVALID
     result = []
@@ -508,7 +508,10 @@ def resolve_image(value: str, ctx: Context):
 
 
 def gallery(ck: Checker, f: Field, node: yaml.Node):  # noqa: PLR0911  (a return per mistake)
-    example = "gallery:\n  - photo: images/2024/foto1.jpg\n    alt: что на фото"
+    example = (
+        "под строкой «gallery:» для каждой фотографии две строки: "
+        "«  - photo: images/2024/foto1.jpg» и «    alt: что на фото»"
+    )
     if not isinstance(node, yaml.SequenceNode):
         if isinstance(node, yaml.ScalarNode) and scalar_text(ck, f, node) is None:
             return None
@@ -516,7 +519,7 @@ def gallery(ck: Checker, f: Field, node: yaml.Node):  # noqa: PLR0911  (a return
             node,
             "E214",
             "фотогалерея (gallery) — это список фотографий, у каждой путь "
-            f"(photo) и описание (alt), вот так: {example}",
+            f"(photo) и описание (alt) — запишите так: {example}",
         )
         return INVALID
     result = []

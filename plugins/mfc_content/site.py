@@ -164,7 +164,7 @@ class Report:
             n, m = len(self.problems), len(paths)
             lines.append(
                 f"Найдено {n} {plural(n, 'ошибка', 'ошибки', 'ошибок')} в {m} "
-                f"{plural(m, 'файле', 'файлах', 'файлах')}. Исправьте их и "
+                f"{plural(m, 'файле', 'файлах', 'файлах')}. Исправьте и "
                 "запустите проверку снова; что значит каждая ошибка — в EDITORS.md."
             )
         else:
@@ -322,13 +322,13 @@ class SiteCheck:
             hint = WRONG_EXTENSION_HINTS.get(
                 suffix.lower(), "сохраните текст в файле с расширением .md"
             )
-        shown = suffix or "без расширения"
+        shown = f"с расширением «{suffix}»" if suffix else "без расширения"
         self.report.problems.append(
             Problem(
                 display,
                 1,
                 "E110",
-                f"файл «{shown}» не будет прочитан: сайт собирается только из "
+                f"файл {shown} не будет прочитан: сайт собирается только из "
                 f"файлов .md — {hint}",
             )
         )
@@ -420,7 +420,7 @@ class SiteCheck:
         else:
             name_date, error = parse_date(match.group("date"))
             if error:
-                doc.problem(1, "E206", f"в имени файла: {error}")
+                doc.problem(1, "E206", f"в имени файла {error}")
             elif date and name_date.date() != date.date():
                 doc.problem(
                     doc_line(doc, "date"),

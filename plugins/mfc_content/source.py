@@ -174,8 +174,8 @@ def parse(doc: Document, data: bytes) -> Document:  # noqa: PLR0911  (stops at t
         doc.problem(
             doc.file_line(doc.root.start_mark),
             "E108",
-            "между строками --- должны стоять свойства, каждое на своей "
-            "строке в виде «имя: значение», например «title: Заголовок»",
+            "между строками --- стоят не свойства — запишите каждое свойство "
+            "на своей строке в виде «имя: значение», например «title: Заголовок»",
         )
         doc.root = None
     return doc
@@ -257,7 +257,7 @@ def _yaml_problem(doc: Document, front: list[str], error: yaml.YAMLError) -> Non
         doc.problem(
             doc.fm_line + 1 + blank,
             "E105",
-            "после свойств нет строки --- , и текст новости попал в свойства — "
+            "после свойств нет строки ---, и текст новости попал в свойства — "
             f"добавьте строку --- перед строкой {doc.fm_line + 2 + blank}",
         )
         return
