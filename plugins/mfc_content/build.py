@@ -42,10 +42,26 @@ def load_settings(settings_file: str | os.PathLike, content=None) -> dict:
     return read_settings(str(settings_file), override=override)
 
 
+def settings_or_none(settings_file, content, err) -> dict | None:
+    """The settings, or None after saying in Russian why they can't be read."""
+    try:
+        return load_settings(settings_file, content)
+    except Exception as error:
+        print(
+            f"{settings_file}: не удалось прочитать настройки сайта ({error}) — "
+            "проверьте, что команда запущена в папке проекта и что папка "
+            "content на месте",
+            file=err,
+        )
+        return None
+
+
 def run_check(settings_file, content=None, *, env=None, out=None, err=None) -> bool:
     """`invoke check`: print every problem, or a short all-clear. True if clean."""
     out, err = out or sys.stdout, err or sys.stderr
-    settings = load_settings(settings_file, content)
+    settings = settings_or_none(settings_file, content, err)
+    if settings is None:
+        return False
     env = os.environ if env is None else env
     now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
     report = check_site(settings["PATH"], settings, now)
@@ -62,10 +78,8 @@ def staged_build(
     out, err = out or sys.stdout, err or sys.stderr
     settings_file = Path(settings_file).resolve()
     env = dict(os.environ if env is None else env)
-    try:
-        settings = load_settings(settings_file, content)
-    except Exception as error:
-        print(f"Cannot read settings {settings_file}: {error}", file=err)
+    settings = settings_or_none(settings_file, content, err)
+    if settings is None:
         return 2
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     shown = display_path(output)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .newitem import news_path, short_slug, yaml_scalar
+from .newitem import news_path, same_slug, short_slug, yaml_scalar
 from .schema import MONTHS_GENITIVE, parse_date
 from .site import check_site, display_path
 
@@ -340,15 +340,24 @@ def derive_title(page: LegacyPage) -> str:
     return sentence
 
 
-def _free_target(content, settings, page, slug: str, taken: list[Path]) -> Path:
-    """The news file for a page; "-2", "-3"… when this import already took it."""
+def _free_target(content, settings, page, slug: str, written: list[Path]) -> Path:
+    """The news file for a page, with an address no other news of its year has.
+
+    An address taken in this import, or by another day's news of the same
+    year, gets "-2", "-3"…; an existing file of the same name is returned as
+    it is (the caller skips it: the page was imported before).
+    """
     slug = slug or "novost"
-    target = news_path(content, settings, page.date, slug)
-    number = 2
-    while target in taken:
-        target = news_path(content, settings, page.date, f"{slug}-{number}")
+    taken = {(p.parent, p.stem[11:]) for p in written}
+    number = 1
+    while True:
+        candidate = slug if number == 1 else f"{slug}-{number}"
+        target = news_path(content, settings, page.date, candidate)
         number += 1
-    return target
+        if target in written or (target.parent, candidate) in taken:
+            continue
+        if target.exists() or not same_slug(target):
+            return target
 
 
 def write_item(target: Path, page: LegacyPage, title: str) -> None:

@@ -287,6 +287,12 @@ def _yaml_problem(doc: Document, front: list[str], error: yaml.YAMLError) -> Non
             "значения нужны кавычки, используйте «ёлочки»: "
             f"{key}: {quote_suggestion(value.strip(chr(34) + chr(39)))}"
         )
+    elif "document start" in problem:
+        message = (
+            "строка не похожа на свойство «имя: значение» — текст новости "
+            "пишется после второй строки ---; если это свойство, поставьте "
+            "после имени двоеточие"
+        )
     elif "expected ':'" in problem:
         message = (
             "в строке нет двоеточия — каждое свойство записывается как "
