@@ -70,7 +70,10 @@ URL_ATTRS = {
 }
 SCRIPT_SCHEME_RE = re.compile(r"^(javascript|vbscript|livescript|data):")
 # Markdown "extra" attribute lists: {: onclick="…" } puts an attribute on HTML.
-ATTR_LIST_EVENT_RE = re.compile(r"\{:?[^}\n]*?\b(on\w+)\s*=", re.I)
+ATTR_LIST_RE = re.compile(r"\{:?[^}\n]*=[^}\n]*\}")
+ATTR_PAIR_RE = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s}]+)")
+# What could hide from the source scan and needs the rendered HTML scanned.
+SUSPICIOUS_RE = re.compile(r"<|&#|script:|data:|\{[^}\n]*=")
 
 
 @dataclass
@@ -270,17 +273,7 @@ class Body:
         for t in targets:
             if dangerous_url(t.url, t.image):
                 found.append(_script_url_finding(t.url, t.line))
-        for match in ATTR_LIST_EVENT_RE.finditer(self.masked):
-            name = match.group(1).lower()
-            found.append(
-                Finding(
-                    "E403",
-                    f"в фигурных скобках {{: …}} задан атрибут {name} — это "
-                    f"программа, а программы на сайте запрещены: уберите {name}=…",
-                    name,
-                    self.line_at(match.start()),
-                )
-            )
+        found.extend(self._attribute_lists())
         if not any(f.code in ("E402", "E403", "E404") for f in found):
             found.extend(self._rendered_findings())
         seen = set()
@@ -333,13 +326,32 @@ class Body:
             )
         return targets
 
+    def _attribute_lists(self) -> list[Finding]:
+        """Markdown "extra" attribute lists: {: onclick="…" } sets attributes."""
+        found = []
+        for match in ATTR_LIST_RE.finditer(self.masked):
+            line = self.line_at(match.start())
+            for key, raw in ATTR_PAIR_RE.findall(match.group()):
+                name, value = key.lower(), raw.strip("\"'")
+                if name.startswith("on"):
+                    found.append(
+                        Finding(
+                            "E403",
+                            f"в фигурных скобках {{: …}} задан атрибут {name} — "
+                            "это программа, а программы на сайте запрещены: "
+                            f"уберите {name}=…",
+                            name,
+                            line,
+                        )
+                    )
+                elif dangerous_url(value):
+                    found.append(_script_url_finding(value, line))
+        return found
+
     def _rendered_findings(self) -> list[Finding]:
         """Render suspicious bodies and scan the HTML exactly."""
         squeezed = re.sub(r"[\x00-\x20]+", "", self.masked).lower()
-        # Raw HTML, character references, script-like schemes, and attribute
-        # lists ({: onclick=… }, from Markdown's "extra") are what could hide.
-        suspicious = any(s in squeezed for s in ("<", "&", "script:", "data:", "{"))
-        if not suspicious or self.markdown_factory is None:
+        if not SUSPICIOUS_RE.search(squeezed) or self.markdown_factory is None:
             return []
         rendered = self.markdown_factory().reset().convert(self.doc.body)
         findings, _ = scan_html(rendered)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -727,7 +728,16 @@ def _also(hint: str) -> str:
 
 
 def suggest_slug(value: str, subs=()) -> str:
-    """A valid slug for `value`: transliterated, as Pelican makes them."""
+    """A valid slug for `value`: transliterated, as Pelican makes them.
+
+    >>> suggest_slug("Форум в Ельце")
+    'forum-v-eltse'
+    """
+    return _slug(value, tuple(tuple(pair) for pair in subs))
+
+
+@functools.lru_cache(maxsize=8192)  # tags and titles repeat across a site
+def _slug(value: str, subs: tuple) -> str:
     from pelican.utils import slugify  # noqa: PLC0415  (slow import, rarely needed)
 
     result = slugify(value, regex_subs=subs or DEFAULT_SUBS)

@@ -194,7 +194,7 @@ class SiteCheck:
             files=set(self.files),
             static_paths=self.static_paths,
             page_paths=self.page_paths,
-            slug_subs=tuple(settings.get("SLUG_REGEX_SUBSTITUTIONS", ())),
+            slug_subs=tuple(map(tuple, settings.get("SLUG_REGEX_SUBSTITUTIONS", ()))),
         )
         self.report = Report()
 
@@ -402,13 +402,13 @@ class SiteCheck:
         date = values.get("date")
         match = NEWS_NAME_RE.match(path.stem)
         slug = values.get("slug")
-        title_slug = suggest_slug(values.get("title", ""), self.ctx.slug_subs)
+        title = values.get("title", "")
         if not match:
             good = f"{date:%Y-%m-%d}" if date else "2024-05-17"
             good += "-" + (
                 slug
                 or suggest_slug(path.stem, self.ctx.slug_subs)
-                or title_slug
+                or suggest_slug(title, self.ctx.slug_subs)
                 or "novost"
             )
             doc.problem(
@@ -430,7 +430,9 @@ class SiteCheck:
                 )
             name_slug = match.group("slug")
             if not SLUG_RE.match(name_slug):
-                good = suggest_slug(name_slug, self.ctx.slug_subs) or title_slug
+                good = suggest_slug(name_slug, self.ctx.slug_subs) or suggest_slug(
+                    title, self.ctx.slug_subs
+                )
                 doc.problem(
                     1,
                     "E112",
