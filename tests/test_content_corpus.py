@@ -9,6 +9,7 @@ build, and come out right.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -40,7 +41,9 @@ def lay_over(content: Path, base: Path, name: str) -> dict:
     for rel in meta.get("delete", []):
         (content / rel).unlink()
     if (base / name / "content").is_dir():
-        shutil.copytree(base / name / "content", content, dirs_exist_ok=True)
+        shutil.copytree(
+            base / name / "content", content, dirs_exist_ok=True, symlinks=True
+        )
     return meta
 
 
@@ -68,11 +71,7 @@ def test_check_reports_every_mistake_with_file_and_line(case, tmp_path):
     report = check_site(content, load_settings(ROOT / "pelicanconf.py", content))
 
     got = {
-        (
-            Path(p.path).resolve().relative_to(content.resolve()).as_posix(),
-            p.line,
-            p.code,
-        )
+        (Path(os.path.relpath(p.path, content)).as_posix(), p.line, p.code)
         for p in report.problems
     }
     assert got == expected(meta), "\n".join(str(p) for p in report.problems)

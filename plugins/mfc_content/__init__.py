@@ -100,6 +100,9 @@ class ContentReader(YAMLMetadataReader):
         if not problems:
             content = self._md.reset().convert(item.doc.body)
             findings, _ = scan_html(content)
+            summary = item.values.get("summary")
+            if summary:
+                findings += scan_html(self._md.reset().convert(summary))[0]
             problems = [
                 Problem(item.doc.path, item.doc.body_line, f.code, f.message)
                 for f in findings

@@ -37,6 +37,8 @@ INTERNAL_PREFIX_RE = re.compile(
 )
 OTHER_PELICAN_RE = re.compile(r"^(\{(tag|category|author|index)\}|\|(tag|category)\|)")
 SAFE_SCHEMES = ("http", "https", "mailto", "tel", "ftp", "sms")
+# Elements that load a file into the page: it must be the site's own.
+EMBEDDED_TAGS = {"img", "video", "audio", "source", "track", "input"}
 DANGEROUS_TAGS = {
     "script": "программа",
     "iframe": "встроенная чужая страница",
@@ -49,6 +51,8 @@ DANGEROUS_TAGS = {
     "meta": "служебный тег страницы",
     "link": "подключение внешнего файла",
     "portal": "встроенная чужая страница",
+    "form": "форма, которая отправила бы данные посетителей неизвестно куда",
+    "style": "оформление, которое может сломать вид всего сайта",
 }
 URL_ATTRS = {
     "href",
@@ -92,8 +96,9 @@ class Target:
 
     line: int
     url: str
-    image: bool = False
+    image: bool = False  # embedded in the page (img, video…), not a link
     alt: str | None = None
+    needs_alt: bool = True  # an image that must be described
 
 
 def dangerous_url(value: str, image: bool = False) -> bool:
@@ -165,17 +170,20 @@ class _Scanner(HTMLParser):
                 )
             ):
                 self.findings.append(_script_url_finding(value, line))
-            if name in ("href", "src") and tag in ("a", "img"):
+            if name == "href" and tag == "a":
+                self.targets.append(Target(line, value))
+            elif name in ("src", "poster") and tag in EMBEDDED_TAGS:
                 self.targets.append(
                     Target(
                         line,
                         value,
-                        image=tag == "img",
+                        image=True,
                         alt=dict(attrs).get("alt") if "alt" in names else None,
+                        needs_alt=tag == "img",
                     )
                 )
-        if tag == "img" and "alt" not in names:
-            self.targets.append(Target(line, dict(attrs).get("src") or "", True, None))
+        if tag == "img" and "src" not in names:
+            self.targets.append(Target(line, "", True, dict(attrs).get("alt")))
 
     handle_startendtag = handle_starttag
 
@@ -202,6 +210,30 @@ def scan_html(text: str) -> tuple[list[Finding], list[Target]]:
             Finding("E402", "HTML в тексте не разбирается — уберите HTML-теги", "<")
         )
     return scanner.findings, scanner.targets
+
+
+def text_findings(text: str) -> list[Finding]:
+    """Script links and attribute lists in a short Markdown text (a summary)."""
+    found = []
+    masked = mask_code(text)
+    urls = [m.group("url").strip("<>") for m in LINK_RE.finditer(masked)]
+    urls += [m.group("url").strip("<>") for m in REF_DEF_RE.finditer(masked)]
+    found += [_script_url_finding(url, 0) for url in urls if dangerous_url(url)]
+    for match in ATTR_LIST_RE.finditer(masked):
+        for key, raw in ATTR_PAIR_RE.findall(match.group()):
+            value = raw.strip("\"'")
+            if key.lower().startswith("on"):
+                found.append(
+                    Finding(
+                        "E403",
+                        f"в фигурных скобках {{: …}} задан атрибут {key} — это "
+                        f"программа, а программы на сайте запрещены: уберите {key}=…",
+                        key,
+                    )
+                )
+            elif dangerous_url(value):
+                found.append(_script_url_finding(value, 0))
+    return found
 
 
 def mask_code(text: str) -> str:
@@ -367,7 +399,7 @@ class Body:
 
     def _target(self, t: Target) -> None:  # noqa: PLR0911, PLR0912  (a branch per kind of link)
         url = html.unescape(t.url.strip())
-        if t.image and (t.alt is None or not t.alt.strip()):
+        if t.image and t.needs_alt and (t.alt is None or not t.alt.strip()):
             self.problem(
                 t.line,
                 "E212",
@@ -469,6 +501,26 @@ class Body:
                 t.line,
                 "E301",
                 f"ссылка «{url[:80]}» ведёт на файл, которого нет — {hint}",
+            )
+            return
+        top = rel.split("/", maxsplit=1)[0]
+        ctx = self.ck.ctx
+        published = (
+            top in ctx.static_paths
+            if "static" in prefix or "attach" in prefix
+            else top in ctx.static_paths
+            or (
+                top in (*ctx.article_paths, *ctx.page_paths)
+                and rel.endswith((".md", ".markdown", ".mkd", ".mdown"))
+            )
+        )
+        if not published:
+            self.problem(
+                t.line,
+                "E301",
+                f"ссылка «{url[:80]}» ведёт на файл, который не публикуется на "
+                "сайте — ссылайтесь на новости ({filename}/news/…), страницы "
+                "({filename}/pages/…) и картинки ({static}/images/…)",
             )
             return
         self.report.files.append((t.line, rel))

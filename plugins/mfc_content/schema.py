@@ -154,6 +154,7 @@ class Context:
     files: set[str]  # every file under content/, as posix paths relative to it
     static_paths: tuple[str, ...] = ("images",)
     page_paths: tuple[str, ...] = ("pages",)
+    article_paths: tuple[str, ...] = ("news",)
     slug_subs: tuple = ()
     lower_files: dict[str, str] = field(default_factory=dict)
 

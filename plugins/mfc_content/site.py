@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from .body import Body, BodyReport, scan_html
+from .body import Body, BodyReport, scan_html, text_findings
 from .problems import Problem, plural
 from .schema import (
     SLUG_RE,
@@ -113,13 +113,40 @@ def markdown_factory(settings: dict):
     return factory
 
 
-def display_path(path: Path) -> str:
-    """The path as the editor should see it: relative to the project if inside."""
+def readable(name: str) -> str:
+    """A file name as its author wrote it, even if not saved as UTF-8.
+
+    Names from old Windows programs arrive as undecodable bytes (surrogates);
+    they are read as windows-1251 when that gives Russian text.
+
+    >>> readable(b"\xcd\xee\xe2\xee\xf1\xf2\xfc".decode("utf-8", "surrogateescape"))
+    'Новость'
+    """
+    data = name.encode("utf-8", "surrogateescape")
     try:
-        rel = os.path.relpath(path)
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from .source import looks_like_cp1251  # noqa: PLC0415
+
+    if looks_like_cp1251(data):
+        return data.decode("cp1251", "replace")
+    return data.decode("utf-8", "replace")
+
+
+def display_path(path: Path) -> str:
+    """The path as the editor should see it: relative to the project if inside.
+
+    A file name that is not valid UTF-8 (saved by an old Windows program) is
+    shown with replacement characters instead of breaking the output.
+    """
+    try:
+        shown = os.path.relpath(path)
     except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+        shown = str(path)
+    if shown.startswith(".."):
+        shown = str(path)
+    return readable(shown)
 
 
 @dataclass
@@ -194,6 +221,7 @@ class SiteCheck:
             files=set(self.files),
             static_paths=self.static_paths,
             page_paths=self.page_paths,
+            article_paths=self.article_paths,
             slug_subs=tuple(map(tuple, settings.get("SLUG_REGEX_SUBSTITUTIONS", ()))),
         )
         self.report = Report()
@@ -334,7 +362,7 @@ class SiteCheck:
         )
 
     def _static(self, rel: str, display: str) -> None:
-        path = PurePosixPath(rel)
+        path = PurePosixPath(readable(rel))
         for part in path.parts:
             if not SAFE_NAME_RE.match(part):
                 good = suggest_slug(PurePosixPath(part).stem, self.ctx.slug_subs)
@@ -375,7 +403,21 @@ class SiteCheck:
 
     def _document(self, rel: str, kind: str) -> Item | None:
         doc = Document(self.display(rel))
-        parse(doc, (self.content / rel).read_bytes())
+        try:
+            data = (self.content / rel).read_bytes()
+        except OSError as error:
+            self.report.problems.append(
+                Problem(
+                    doc.path,
+                    1,
+                    "E114",
+                    f"файл не удалось прочитать ({error.strerror or error}) — "
+                    "закройте программу, в которой он открыт, проверьте, что это "
+                    "обычный файл, и запустите проверку снова",
+                )
+            )
+            return None
+        parse(doc, data)
         ck = Checker(doc, self.ctx, kind, rel_path=rel)
         if not doc.ok:
             if kind == "contact":
@@ -386,6 +428,10 @@ class SiteCheck:
         if kind == "contact":
             self.report.problems.extend(doc.problems)
             return None
+        summary = values.get("summary")
+        if isinstance(summary, str):
+            for finding in text_findings(summary):
+                doc.problem(doc_line(doc, "summary"), finding.code, finding.message)
         body = Body(ck, self.markdown).check()
         item = Item(rel, kind, doc, values, body)
         if kind == "news":
@@ -398,7 +444,7 @@ class SiteCheck:
 
     def _news_path(self, item: Item) -> None:
         doc, values = item.doc, item.values
-        path = PurePosixPath(item.rel)
+        path = PurePosixPath(readable(item.rel))
         date = values.get("date")
         match = NEWS_NAME_RE.match(path.stem)
         slug = values.get("slug")
@@ -467,7 +513,7 @@ class SiteCheck:
         item.status = status
 
     def _page_path(self, item: Item) -> None:
-        path = PurePosixPath(item.rel)
+        path = PurePosixPath(readable(item.rel))
         slug = item.values.get("slug")
         if not SAFE_NAME_RE.match(path.name) or not SLUG_RE.match(path.stem):
             good = slug or suggest_slug(path.stem, self.ctx.slug_subs) or "stranitsa"
@@ -478,6 +524,8 @@ class SiteCheck:
                 "латинскими строчными буквами, цифрами и дефисами — "
                 f"переименуйте файл в «{good}{path.suffix}»",
             )
+        dated = NEWS_NAME_RE.match(path.stem)  # FILENAME_METADATA applies to pages too
+        slug = slug or (dated.group("slug") if dated else None)
         slug = slug or suggest_slug(path.stem, self.ctx.slug_subs)
         item.status = item.values.get("status", "published")
         if slug:
