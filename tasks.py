@@ -7,6 +7,7 @@ import sys
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from invoke import Exit, task
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
@@ -15,7 +16,12 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 os.chdir(ROOT)
 sys.path.insert(0, os.path.join(ROOT, "plugins"))
 
-from mfc_content.build import load_settings, run_check, staged_build  # noqa: E402
+from mfc_content.build import (  # noqa: E402
+    load_settings,
+    remove_stale_staging,
+    run_check,
+    staged_build,
+)
 
 SETTINGS = {**DEFAULT_CONFIG, **get_settings_from_file("pelicanconf.py")}
 
@@ -58,9 +64,10 @@ class PreviewHandler(SimpleHTTPRequestHandler):
 
 @task
 def clean(c):
-    """Remove the built site and Pelican's caches."""
+    """Remove the built site, staging folders left by killed builds, and caches."""
     for path in (CONFIG["output_path"], "cache"):
         shutil.rmtree(path, ignore_errors=True)
+    remove_stale_staging(Path(CONFIG["output_path"]).resolve())
 
 
 @task
