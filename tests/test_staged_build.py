@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from mfc_content.build import remove_stale_staging, swap
+from mfc_content.build import remove_stale_staging, swap, tell
 from tests.conftest import tree_hash
 
 
@@ -126,3 +126,14 @@ def test_staging_left_by_a_killed_build_is_removed(tmp_path):
     remove_stale_staging(output)
     assert not stale.exists()
     assert live.exists()
+
+
+def test_problems_reach_both_streams_once_each(tmp_path):
+    """Captured separately (cron, CI), both streams list the problems; in a
+    terminal or with 2>&1 they are printed once."""
+    with (tmp_path / "out").open("w") as out, (tmp_path / "err").open("w") as err:
+        tell(["a.md:1: что-то — исправьте [E106]"], out, err)
+    assert (tmp_path / "out").read_text() == (tmp_path / "err").read_text()
+    with (tmp_path / "both").open("w") as both:
+        tell(["a.md:1: что-то — исправьте [E106]"], both, both)
+    assert (tmp_path / "both").read_text().count("a.md:1:") == 1

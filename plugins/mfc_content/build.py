@@ -65,9 +65,10 @@ def run_check(settings_file, content=None, *, env=None, out=None, err=None) -> b
     env = os.environ if env is None else env
     now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
     report = check_site(settings["PATH"], settings, now)
-    for problem in report.problems:
-        print(problem, file=err)
-    print(report.summary(), file=err if report.problems else out)
+    if report.problems:
+        tell([*map(str, report.problems), report.summary()], out, err)
+    else:
+        print(report.summary(), file=out)
     return report.ok
 
 
@@ -86,10 +87,8 @@ def staged_build(
     now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
     report = check_site(settings["PATH"], settings, now)
     if not report.ok:
-        for problem in report.problems:
-            print(problem, file=err)
-        print(report.summary(), file=err)
-        print(f"Сайт не собран: папка {shown}/ не изменилась.", file=err)
+        lines = [*map(str, report.problems), report.summary()]
+        tell([*lines, f"Сайт не собран: папка {shown}/ не изменилась."], out, err)
         return 1
 
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -126,12 +125,11 @@ def staged_build(
         )
         log = (result.stdout + result.stderr).strip()
         if result.returncode != 0 or not any(staging.iterdir()):
-            print(without_tracebacks(log), file=err)
-            print(
+            failed = (
                 "Сборка не удалась (сообщения Pelican выше) — папка "
-                f"{shown}/ не изменилась.",
-                file=err,
+                f"{shown}/ не изменилась."
             )
+            tell([without_tracebacks(log), failed], out, err)
             return result.returncode or 1
         if log:
             print(log, file=out)
@@ -140,6 +138,27 @@ def staged_build(
         return 0
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def tell(lines: list[str], out, err) -> None:
+    """Print problems to stderr, and to stdout too when that goes elsewhere.
+
+    In a terminal (or with 2>&1) they appear once; when the output is
+    captured separately (a cron log, a CI step, a script) both streams carry
+    the full list, so no reader of either misses which file is wrong.
+    """
+    text = "\n".join(lines)
+    print(text, file=err)
+    if not _same_stream(out, err):
+        print(text, file=out)
+
+
+def _same_stream(a, b) -> bool:
+    try:
+        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
+    except (AttributeError, OSError, ValueError):
+        return a is b
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def without_tracebacks(log: str) -> str:
