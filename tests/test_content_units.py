@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import doctest
+import importlib
 import logging
 import shutil
 
@@ -299,3 +301,13 @@ def test_broken_contact_block_is_logged_in_russian_not_raised(tmp_path, caplog):
     assert "contact.md:6: неизвестное свойство «e-mail»" in message
     assert "возможно, вы имели в виду «email»" in message
     assert "contact.md:1: не хватает свойства «email»" in message
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["problems", "source", "schema", "body", "site", "newitem", "legacy"],
+)
+def test_docstring_examples_are_true(module):
+    imported = importlib.import_module(f"mfc_content.{module}")
+    result = doctest.testmod(imported, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

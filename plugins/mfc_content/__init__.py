@@ -25,6 +25,7 @@ can never disagree about a file), and it decides what is published:
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -87,17 +88,20 @@ class ContentReader(YAMLMetadataReader):
 
     def read(self, source_path):
         check = site_check_for(self.settings)
-        rel = (
-            Path(source_path).resolve().relative_to(check.content.resolve()).as_posix()
-        )
+        rel = Path(os.path.relpath(source_path, check.content)).as_posix()
         item = check._file(rel)
-        problems = list(item.doc.problems) if item is not None else []
-        if item is None:
+        if item is None:  # unreadable: the check reported why
             problems = [
                 p for p in check.report.problems if p.path == check.display(rel)
             ]
+            problems = problems or [
+                Problem(check.display(rel), 1, "E199", "файл не прочитан — см. выше")
+            ]
+        else:
+            problems = list(item.doc.problems)
         content = ""
         if not problems:
+            # The exact HTML is scanned too: the check scans the Markdown.
             content = self._md.reset().convert(item.doc.body)
             findings, _ = scan_html(content)
             summary = item.values.get("summary")
@@ -108,10 +112,8 @@ class ContentReader(YAMLMetadataReader):
                 for f in findings
             ]
         if problems:
-            log.error(
-                "mfc_content: %s",
-                "\n".join(str(p) for p in sorted(problems)),
-            )
+            # One message: with fatal warnings Pelican stops at the first one.
+            log.error("mfc_content: %s", "\n".join(str(p) for p in sorted(problems)))
             raise ContentError(problems)
         return content, self._metadata(item, check)
 

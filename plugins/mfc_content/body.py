@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from .schema import INVALID, Checker, resolve_image
+from .schema import Checker, resolve_image
 
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 CODE_SPAN_RE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
@@ -537,4 +537,11 @@ def _normalise(parts) -> list[str]:
     return out
 
 
-__all__ = ["INVALID", "Body", "BodyReport", "dangerous_url", "mask_code", "scan_html"]
+__all__ = [
+    "Body",
+    "BodyReport",
+    "dangerous_url",
+    "mask_code",
+    "scan_html",
+    "text_findings",
+]

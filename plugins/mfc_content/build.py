@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pelican.settings import read_settings
+
 from .problems import ContentError
 from .site import check_site, current_time, display_path
 
@@ -36,8 +38,6 @@ TRACEBACK_RE = re.compile(r"^(Traceback \(most recent call last\):|  |\s*\^+\s*$
 
 def load_settings(settings_file: str | os.PathLike, content=None) -> dict:
     """Pelican's settings from a file, optionally for another content folder."""
-    from pelican.settings import read_settings  # noqa: PLC0415
-
     override = {"PATH": str(Path(content).resolve())} if content else None
     return read_settings(str(settings_file), override=override)
 
@@ -236,4 +236,4 @@ def _alive(pid: int) -> bool:
     return True
 
 
-__all__ = ["ContentError", "run_check", "staged_build", "swap"]
+__all__ = ["ContentError", "run_check", "staged_build", "swap", "tell"]

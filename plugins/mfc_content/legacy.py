@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -402,8 +403,6 @@ def import_legacy(
     err=None,
 ) -> int:
     """Import old pages; print progress and the check; return an exit status."""
-    import sys  # noqa: PLC0415
-
     out, err = out or sys.stdout, err or sys.stderr
     try:
         files = expand_sources(source)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import fnmatch
 import os
 import re
@@ -29,7 +30,7 @@ from .schema import (
     suggest_slug,
     validate,
 )
-from .source import Document, parse
+from .source import Document, looks_like_cp1251, parse
 
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkd", ".mdown")
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif"}
@@ -119,7 +120,7 @@ def readable(name: str) -> str:
     Names from old Windows programs arrive as undecodable bytes (surrogates);
     they are read as windows-1251 when that gives Russian text.
 
-    >>> readable(b"\xcd\xee\xe2\xee\xf1\xf2\xfc".decode("utf-8", "surrogateescape"))
+    >>> readable(b"\\xcd\\xee\\xe2\\xee\\xf1\\xf2\\xfc".decode("utf-8", "surrogateescape"))
     'Новость'
     """
     data = name.encode("utf-8", "surrogateescape")
@@ -127,8 +128,6 @@ def readable(name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    from .source import looks_like_cp1251  # noqa: PLC0415
-
     if looks_like_cp1251(data):
         return data.decode("cp1251", "replace")
     return data.decode("utf-8", "replace")
@@ -626,8 +625,6 @@ class SiteCheck:
                 )
             return
         candidates = sorted(known | set(by_url))
-        import difflib  # noqa: PLC0415
-
         close = difflib.get_close_matches(path, candidates, n=1, cutoff=0.6)
         hint = (
             f"возможно, вы имели в виду /{close[0]}"
