@@ -120,7 +120,8 @@ def readable(name: str) -> str:
     Names from old Windows programs arrive as undecodable bytes (surrogates);
     they are read as windows-1251 when that gives Russian text.
 
-    >>> readable(b"\\xcd\\xee\\xe2\\xee\\xf1\\xf2\\xfc".decode("utf-8", "surrogateescape"))
+    >>> name = b"\\xcd\\xee\\xe2\\xee\\xf1\\xf2\\xfc".decode("utf-8", "surrogateescape")
+    >>> readable(name)
     'Новость'
     """
     data = name.encode("utf-8", "surrogateescape")
