@@ -19,7 +19,7 @@ from mfc_content.legacy import escape_markdown
 from mfc_content.newitem import short_slug, yaml_scalar
 from mfc_content.problems import Problem, plural
 from mfc_content.schema import ALIASES, SCHEMAS, did_you_mean, parse_date
-from mfc_content.site import check_site, current_time
+from mfc_content.site import check_site, current_time, reserved_segments
 from mfc_content.source import Document, parse
 from tests.conftest import ROOT
 
@@ -311,3 +311,29 @@ def test_docstring_examples_are_true(module):
     imported = importlib.import_module(f"mfc_content.{module}")
     result = doctest.testmod(imported, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_sections_from_the_settings_are_reserved():
+    settings = dict(load_settings(ROOT / "publishconf.py"))
+    assert {"news", "tags", "archive", "search", "feeds", "images"} <= (
+        reserved_segments(settings)
+    )
+    settings["DIRECT_TEMPLATES"] = [*settings["DIRECT_TEMPLATES"], "uslugi"]
+    settings["USLUGI_SAVE_AS"] = "uslugi/index.html"
+    assert "uslugi" in reserved_segments(settings)
+    assert not any(":" in s for s in reserved_segments(settings))
+
+
+def test_a_page_may_be_its_own_section_with_its_template(tmp_path):
+    """A search page made as content (template: search) may live at /search/."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    theme = tmp_path / "theme"
+    shutil.copytree(ROOT / "theme", theme)
+    (theme / "templates" / "search.html").write_text("{% extends 'page.html' %}")
+    page = content / "pages" / "search.md"
+    page.write_text("---\ntitle: Поиск\ntemplate: search\n---\n\nПоиск.\n", "utf-8")
+    settings = {**load_settings(ROOT / "pelicanconf.py", content), "THEME": str(theme)}
+    assert check_site(content, settings).ok
+    page.write_text("---\ntitle: Поиск\n---\n\nПоиск.\n", "utf-8")
+    assert [p.code for p in check_site(content, settings).problems] == ["E502"]

@@ -155,6 +155,7 @@ class Context:
     static_paths: tuple[str, ...] = ("images",)
     page_paths: tuple[str, ...] = ("pages",)
     article_paths: tuple[str, ...] = ("news",)
+    templates: frozenset[str] = frozenset()  # the theme's template names
     slug_subs: tuple = ()
     lower_files: dict[str, str] = field(default_factory=dict)
 
@@ -641,6 +642,23 @@ def page_file(ck: Checker, f: Field, node: yaml.Node):
     return path
 
 
+def template(ck: Checker, f: Field, node: yaml.Node):
+    """A theme template for a special page (e.g. search): it must exist."""
+    value = text(ck, f, node)
+    if not isinstance(value, str):
+        return value
+    if not SLUG_RE.match(value) or value not in ck.ctx.templates:
+        known = ", ".join(sorted(ck.ctx.templates)) or "нет"
+        ck.problem(
+            node,
+            "E301",
+            f"шаблона «{value}» в теме нет — уберите строку template (её "
+            f"задают разработчики; шаблоны темы: {known})",
+        )
+        return INVALID
+    return value
+
+
 def coordinates(ck: Checker, f: Field, node: yaml.Node):
     example = "coordinates: 46.3497, 48.0408 (широта, долгота)"
     if isinstance(node, yaml.SequenceNode):
@@ -694,6 +712,7 @@ PAGE = (
     Field("summary", text, label="краткое описание"),
     Field("status", status_for(("published", "draft", "hidden")), label="статус"),
     Field("modified", date, label="дата изменения"),
+    Field("template", template, label="шаблон оформления"),
 )
 CONTACT = (
     Field("name", text, required=True, label="название организации"),

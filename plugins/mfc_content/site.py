@@ -69,6 +69,36 @@ WRONG_EXTENSION_HINTS = {
 }
 
 
+def theme_templates(settings: dict) -> frozenset[str]:
+    """Names of the theme's page templates (article, page, search…)."""
+    folder = Path(settings.get("THEME", "theme")) / "templates"
+    return frozenset(p.stem for p in folder.glob("*.html"))
+
+
+def reserved_segments(settings: dict) -> set[str]:
+    """First URL segments that belong to the site's sections, not to pages.
+
+    The fixed ones, plus whatever the settings generate: URL and SAVE_AS
+    patterns, direct templates (``SEARCH_SAVE_AS`` when search is one),
+    feeds, the theme's static folder and the static paths.
+    """
+    reserved = set(RESERVED_SEGMENTS)
+    reserved |= set(settings.get("STATIC_PATHS", []))
+    reserved.add(settings.get("THEME_STATIC_DIR", "theme"))
+    names = [k for k in settings if k.endswith(("_URL", "_SAVE_AS"))]
+    names += [f"{t.upper()}_SAVE_AS" for t in settings.get("DIRECT_TEMPLATES", [])]
+    names += [k for k in settings if k.startswith(("FEED_", "TAG_FEED_"))]
+    for name in names:
+        value = settings.get(name)
+        skip = name.startswith(("PAGE_", "DRAFT_PAGE_", "SITE"))
+        if skip or not isinstance(value, str) or "://" in value:
+            continue
+        first = value.lstrip("/").split("/")[0]
+        if first and "{" not in first and "." not in first:
+            reserved.add(first)
+    return reserved
+
+
 def current_time(timezone: str, override: str | None = None) -> dt.datetime:
     """Now in the site's time zone, or the moment given in ``MFC_NOW``.
 
@@ -215,6 +245,7 @@ class SiteCheck:
         self.contact = settings.get("CONTACT_BLOCK", "blocks/contact.md")
         self.ignore = tuple(settings.get("IGNORE_FILES", [".*"]))
         self.markdown = markdown_factory(settings)
+        self.reserved = reserved_segments(settings)
         self.files = self._walk()
         self.ctx = Context(
             now=self.now,
@@ -222,6 +253,7 @@ class SiteCheck:
             static_paths=self.static_paths,
             page_paths=self.page_paths,
             article_paths=self.article_paths,
+            templates=theme_templates(settings),
             slug_subs=tuple(map(tuple, settings.get("SLUG_REGEX_SUBSTITUTIONS", ()))),
         )
         self.report = Report()
@@ -531,7 +563,8 @@ class SiteCheck:
         if slug:
             item.url = _format_url(self.settings.get("PAGE_URL"), slug=slug)
             segment = item.url.strip("/").split("/")[0]
-            if segment in RESERVED_SEGMENTS:
+            own_section = item.values.get("template") == segment  # e.g. search
+            if segment in self.reserved and not own_section:
                 item.doc.problem(
                     doc_line(item.doc, "slug"),
                     "E502",
