@@ -221,6 +221,8 @@ def test_harmless_input_builds_correctly(case, harmless_site):
     if "tags" in meta:
         tags = [text_of(a) for a in article.select(".mfc-tag-list a")]
         assert tags == meta["tags"]
+    if "list_items" in meta:
+        assert len(article.select(".mfc-prose li")) == meta["list_items"]
     if "paragraphs" in meta:
         assert len(article.select(".mfc-prose > p")) == meta["paragraphs"]
     if "datetime" in meta:

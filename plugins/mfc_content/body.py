@@ -26,6 +26,8 @@ COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 PLACEHOLDER_LINE_RE = re.compile(r"\[\[.*?\]\]|\[\[|ВПИШИТЕ")
 ATX_H1_RE = re.compile(r"^ {0,3}#(?!#)")
 SETEXT_H1_RE = re.compile(r"^ {0,3}=+\s*$")
+LIST_ITEM_RE = re.compile(r"^ {0,3}([-*+]|\d{1,3}[.)])\s+\S")
+ATX_RE = re.compile(r"^ {0,3}#{1,6}(\s|$)")
 LINK_RE = re.compile(
     r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\]"
     r"\(\s*(?P<url><[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
@@ -292,6 +294,7 @@ class Body:
             return self.report
         self._placeholders()
         self._headings()
+        self._glued_lists()
         targets = self._markdown_targets()
         found = []
         if "<" in self.masked:
@@ -343,6 +346,28 @@ class Body:
                     "строки, а повтор заголовка уберите",
                 )
                 return
+
+    def _glued_lists(self) -> None:
+        """A list typed right under a paragraph line merges into the paragraph."""
+        in_list, previous = False, ""
+        for i, line in enumerate(self.masked.split("\n")):
+            if not line.strip():
+                previous = ""
+                continue
+            if LIST_ITEM_RE.match(line):
+                if previous and not in_list and not ATX_RE.match(previous):
+                    self.problem(
+                        self.doc.body_line + i,
+                        "E406",
+                        "список начинается сразу под строкой текста, и на сайте "
+                        "он слипнется с ней в один абзац — оставьте пустую строку "
+                        "перед первым пунктом списка",
+                    )
+                    return
+                in_list = True
+            elif not previous and not line[:1].isspace():
+                in_list = False
+            previous = line
 
     def _markdown_targets(self) -> list[Target]:
         targets = []
