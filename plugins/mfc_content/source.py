@@ -32,6 +32,10 @@ FENCE = "---"
 DASHLIKE_RE = re.compile(r"^[\s\-‐‑‒–—―−_=~]+$")
 KEY_LINE_RE = re.compile(r"^\s*[\w\-]+\s*:(\s|$)")
 TAB_INDENT_RE = re.compile(r"^ *\t")
+ODD_SPACES = "\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff"
+KEY_SEPARATOR_RE = re.compile(
+    rf"^([ {ODD_SPACES}]*)((?:- )?[^:\s{ODD_SPACES}]*:?)([{ODD_SPACES}]*)"
+)
 CYRILLIC_RE = re.compile(r"[А-Яа-яЁё]")
 
 
@@ -154,7 +158,7 @@ def parse(doc: Document, data: bytes) -> Document:  # noqa: PLR0911  (stops at t
     doc.fm_line = start + 1
     doc.body = "\n".join(lines[end + 1 :])
     doc.body_line = end + 2
-    front = lines[start + 1 : end]
+    front = [_plain_spaces(line) for line in lines[start + 1 : end]]
     tabs = [i for i, line in enumerate(front) if TAB_INDENT_RE.match(line)]
     for i in tabs:
         doc.problem(
@@ -179,6 +183,24 @@ def parse(doc: Document, data: bytes) -> Document:  # noqa: PLR0911  (stops at t
         )
         doc.root = None
     return doc
+
+
+def _plain_spaces(line: str) -> str:
+    """No-break and other Unicode spaces (pasted from Word) where YAML needs
+    plain spaces: in the indentation and after the key's colon; zero-width
+    characters before the key are dropped. Lines stay where they are.
+
+    >>> _plain_spaces("\\u00a0\\u00a0- форум")
+    '  - форум'
+    >>> _plain_spaces("\\u200btitle:\\u00a0Новость")
+    'title: Новость'
+    """
+    match = KEY_SEPARATOR_RE.match(line)
+    if not match:
+        return line
+    indent, key, separator = match.groups()
+    indent = re.sub("[\u200b\ufeff]", "", indent)
+    return " " * len(indent) + key + " " * len(separator) + line[match.end() :]
 
 
 def _missing_opening_fence(doc: Document, start: int, first: str) -> None:
