@@ -103,10 +103,19 @@ DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
     "pelican.plugins.yaml_metadata",
+    "mfc_content",  # after yaml_metadata: its validating reader replaces that one
     "pelican.plugins.neighbors",
     "mfc_dates",
     "mfc_blocks",
 ]
+# Only Markdown is content: an HTML or reST file dropped into news/ is
+# reported by `invoke check`, never published unchecked.
+READERS = {"html": None, "htm": None, "rst": None}
+
+# --- Drafts and scheduled news --------------------------------------------
+# The preview shows drafts (status: draft) and news dated in the future, in
+# their final place and marked; publishconf.py turns this off.
+SHOW_UNPUBLISHED = True
 
 # --- Feeds: off in preview, on in production (publishconf.py) -----------
 FEED_ALL_ATOM = None

@@ -14,6 +14,12 @@ RELATIVE_URLS = False
 # Start from an empty output directory, so nothing stale is published.
 DELETE_OUTPUT_DIRECTORY = True
 
+# Drafts and news dated in the future are not published: they get no page,
+# no list or feed entry (they are Pelican drafts, and drafts are not written).
+SHOW_UNPUBLISHED = False
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+
 # Feeds of all news and per tag, with absolute URLs.
 FEED_DOMAIN = SITEURL
 FEED_ALL_ATOM = "feeds/all.atom.xml"

@@ -1,16 +1,20 @@
 """Shared fixtures: one fixture site, built once per test session.
 
 The fixture site is the real ``content/`` plus generated news items (enough
-to paginate), built by the real Pelican command with the project's settings,
-in a C locale (so Russian dates cannot come from the OS), with warnings fatal.
+to paginate), built the way `invoke build` builds (content check, Pelican
+with warnings fatal into a staging folder, swap), with the project's
+settings, in a C locale (so Russian dates cannot come from the OS).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,21 +40,24 @@ tags:
 def build_site(
     content: Path, output: Path, settings: str = "pelicanconf.py", **env: str
 ):
-    """Run Pelican like `invoke build` does, in a locale without Russian."""
+    """Build like `invoke build` does (same build driver), without Russian locale."""
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "LANGUAGE": "", **env}
     env.pop("LC_TIME", None)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "plugins"), *filter(None, [env.get("PYTHONPATH")])]
+    )
     return subprocess.run(
         [
             sys.executable,
             "-m",
-            "pelican",
+            "mfc_content",
+            "build",
+            "--content",
             str(content),
-            "-o",
+            "--output",
             str(output),
-            "-s",
+            "--settings",
             settings,
-            "--fatal",
-            "warnings",
         ],
         cwd=ROOT,
         env=env,
@@ -72,6 +79,49 @@ def write_generated_news(content: Path, count: int) -> None:
         (folder / f"2020-{month:02d}-{day:02d}-testovaia-novost-{n}.md").write_text(
             text, encoding="utf-8"
         )
+
+
+# Unpublished items: in the preview they are marked; in production absent.
+# Every one carries UNPUBLISHED_MARK (and its slug), so a test can search the
+# whole production output, feeds, sitemap and search index included, for it.
+UNPUBLISHED_MARK = "zzunpublished"
+
+
+def astrakhan_now() -> dt.datetime:
+    return dt.datetime.now(zoneinfo.ZoneInfo("Europe/Astrakhan"))
+
+
+def write_unpublished(content: Path) -> dict[str, str]:
+    """Add a draft news item, a scheduled one (in 30 days) and a draft page.
+
+    Returns their URLs by kind.
+    """
+    when = astrakhan_now() + dt.timedelta(days=30)
+    items = {
+        "draft": (
+            f"news/2020/2020-02-01-{UNPUBLISHED_MARK}-draft.md",
+            "---\ntitle: Черновик новости {m}\ndate: 2020-02-01\nstatus: draft\n"
+            "tags:\n  - {m}-draft-tag\n---\n\nТекст черновика {m}.\n",
+            f"/news/2020/{UNPUBLISHED_MARK}-draft/",
+        ),
+        "scheduled": (
+            f"news/{when:%Y}/{when:%Y-%m-%d}-{UNPUBLISHED_MARK}-scheduled.md",
+            f"---\ntitle: Запланированная новость {{m}}\ndate: {when:%Y-%m-%d} 09:30\n"
+            "tags:\n  - {m}-scheduled-tag\n---\n\nТекст будущей новости {m}.\n",
+            f"/news/{when:%Y}/{UNPUBLISHED_MARK}-scheduled/",
+        ),
+        "draft_page": (
+            f"pages/{UNPUBLISHED_MARK}-page.md",
+            "---\ntitle: Черновик страницы {m}\nstatus: draft\n---\n\n"
+            "Текст черновика страницы {m}.\n",
+            f"/{UNPUBLISHED_MARK}-page/",
+        ),
+    }
+    for path, text, _ in items.values():
+        target = content / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.format(m=UNPUBLISHED_MARK), encoding="utf-8")
+    return {kind: url for kind, (_, _, url) in items.items()}
 
 
 @dataclass
@@ -129,14 +179,93 @@ PUBLISHED_URL = "https://mfc.example.test"
 
 @pytest.fixture(scope="session")
 def published_site(tmp_path_factory) -> Site:
-    """The real content built with the production settings (publishconf.py)."""
+    """The real content, plus a draft and a scheduled news item and a draft
+    page, built with the production settings (publishconf.py)."""
     base = tmp_path_factory.mktemp("published")
+    content = base / "content"
+    shutil.copytree(ROOT / "content", content)
+    write_unpublished(content)
     output = base / "output"
     output.mkdir()
     (output / "stale.html").write_text("left over from an old build")
-    result = build_site(
-        ROOT / "content", output, "publishconf.py", MFC_SITEURL=PUBLISHED_URL
-    )
+    result = build_site(content, output, "publishconf.py", MFC_SITEURL=PUBLISHED_URL)
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"production build failed:\n{log}"
-    return Site(content=ROOT / "content", output=output, log=log)
+    return Site(content=content, output=output, log=log)
+
+
+def tree_hash(root: Path) -> str:
+    """A digest of a folder: every path, its kind, and every file's bytes."""
+    digest = hashlib.sha256()
+    if not root.exists():
+        return "missing"
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            digest.update(f"L {rel} -> {os.readlink(path)}\n".encode())
+        elif path.is_dir():
+            digest.update(f"D {rel}\n".encode())
+        else:
+            digest.update(f"F {rel} {path.stat().st_mode & 0o777:o}\n".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+PROJECT_FILES = ["tasks.py", "pelicanconf.py", "publishconf.py"]
+PROJECT_FOLDERS = ["plugins", "theme", "content"]
+
+
+@dataclass
+class Project:
+    """A copy of the project in a temporary folder, driven by `invoke` tasks."""
+
+    root: Path
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    def invoke(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        """Run `invoke ARGS` in the project, as an editor would (no terminal)."""
+        env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", **env}
+        return subprocess.run(
+            [sys.executable, "-m", "invoke", *args],
+            cwd=self.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def restore(self, folder: str = "content") -> None:
+        """Put a folder back as it is in the repository."""
+        shutil.rmtree(self.root / folder)
+        shutil.copytree(
+            ROOT / folder,
+            self.root / folder,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Project:
+    """The project copied to a temporary folder, with a good build in output/.
+
+    Tests that change its content or theme restore them when done.
+    """
+    root = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, root / name)
+    for name in PROJECT_FOLDERS:
+        shutil.copytree(
+            ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    proj = Project(root)
+    result = proj.invoke("build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return proj
