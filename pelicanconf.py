@@ -106,6 +106,7 @@ PLUGINS = [
     "pelican.plugins.neighbors",
     "mfc_dates",
     "mfc_blocks",
+    "mfc_typography",  # Russian typography for titles, summaries and text
 ]
 
 # --- Feeds: off in preview, on in production (publishconf.py) -----------
