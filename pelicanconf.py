@@ -107,6 +107,7 @@ PLUGINS = [
     "mfc_dates",
     "mfc_blocks",
     "mfc_typography",  # Russian typography for titles, summaries and text
+    "mfc_assets",  # fingerprinted theme files: {{ 'css/site.css'|asset }}
 ]
 
 # --- Feeds: off in preview, on in production (publishconf.py) -----------
