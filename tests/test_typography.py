@@ -17,10 +17,12 @@ from mfc_typography import (
     numero,
     quotes,
     ranges,
+    ru_typography,
     short_words,
     typographize,
+    wrap_readers,
 )
-from tests.conftest import text_of
+from tests.conftest import ROOT, text_of
 
 NBSP = "\u00a0"
 
@@ -237,3 +239,51 @@ def test_fixture_rich_item_keeps_code_phone_email_and_url(site, rich_item):
     assert "«Мои документы»" in text
     link = prose.find("a", href="https://example.org/a-b?x=1-2")
     assert link is not None
+
+
+# --- The Pelican hook --------------------------------------------------------
+class FakeGenerator:
+    """What wrap_readers uses of a generator: its readers and Jinja env."""
+
+    def __init__(self, readers):
+        self.readers = readers
+        self.env = type("Env", (), {"filters": {}})()
+
+
+def test_reader_output_is_typographized_once_and_cached(tmp_path):
+    from pelican.readers import Readers  # noqa: PLC0415
+    from pelican.settings import read_settings  # noqa: PLC0415
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "item.md").write_text(
+        '---\ntitle: Форум "Стратегия" в Ельце\nsummary: Форум в Ельце - итоги\n'
+        "---\n\nФорум прошёл 18-19 сентября в г. Ельце.\n",
+        encoding="utf-8",
+    )
+    settings = read_settings(
+        str(ROOT / "pelicanconf.py"),
+        override={
+            "PATH": str(content),
+            "CACHE_PATH": str(tmp_path / "cache"),
+            "CACHE_CONTENT": True,
+            "LOAD_CONTENT_CACHE": True,
+            "TYPOGRIFY": False,
+        },
+    )
+    readers = Readers(settings, "article")
+    generator = FakeGenerator(readers)
+    wrap_readers(generator)
+    wrap_readers(generator)  # a second generator_init must not wrap twice
+    assert generator.env.filters["ru_typography"] is ru_typography
+    item = readers.read_file(str(content), "item.md")
+    assert item.title == nb("Форум «Стратегия» в~Ельце")
+    assert item.summary == nb("<p>Форум в~Ельце~— итоги</p>")
+    assert nb("18–19~сентября в~г.~Ельце") in item.content
+    readers.save_cache()
+
+    # A new build that reads from the cache gets the typographized text
+    # without running the filter again (its readers are not even wrapped).
+    cached = Readers(settings, "article").read_file(str(content), "item.md")
+    assert cached.title == item.title
+    assert cached.content == item.content

@@ -93,15 +93,35 @@ URL = r"(?:https?|ftp)://[^\s<>\"«»]+|(?<![\w.@])www\.[^\s<>\"«»]+"
 EMAIL = r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
 TAG = r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
 
-MASK_RE = re.compile(
-    rf"""
-    (?P<skip><(?P<skipname>{"|".join(SKIP_TAGS)})\b{TAG[1:]}.*?</(?P=skipname)\s*>)
-    |(?P<comment><!--.*?-->|<![^>]*>|<\?[^>]*>)
-    |(?P<tag></?(?P<tagname>[a-zA-Z][\w:\-]*){TAG[1:]})
-    |(?P<opaque>{URL}|{EMAIL}|{PHONE}|[\ue000-\ue002])
-    """,
-    re.S | re.I | re.X,
-)
+
+def _mask_re(*, urls: bool, emails: bool) -> re.Pattern:
+    """The masking regex; URL and e-mail patterns only where the text can
+    hold one (they are the costly part of the scan)."""
+    opaque = [PHONE_GUARDED, r"[\ue000-\ue002]"]
+    if urls:
+        opaque.insert(0, URL)
+    if emails:
+        opaque.insert(0, EMAIL)
+    return re.compile(
+        rf"""
+        (?P<skip><(?P<skipname>{"|".join(SKIP_TAGS)})\b{TAG[1:]}.*?</(?P=skipname)\s*>)
+        |(?P<comment><!--.*?-->|<![^>]*>|<\?[^>]*>)
+        |(?P<tag></?(?P<tagname>[a-zA-Z][\w:\-]*){TAG[1:]})
+        |(?P<opaque>{"|".join(opaque)})
+        """,
+        re.S | re.I | re.X,
+    )
+
+
+# A phone number starts with a digit, "+" or "(": checked first, cheaply.
+PHONE_GUARDED = rf"(?=[\d+(])(?:{PHONE})"
+MASK_RES = {
+    (urls, emails): _mask_re(urls=urls, emails=emails)
+    for urls in (False, True)
+    for emails in (False, True)
+}
+URL_HINTS = ("://", "www.", "WWW.")
+
 
 # --- Rules ----------------------------------------------------------------
 # "Not a space and not a paragraph boundary", for the rules' look-arounds.
@@ -178,7 +198,7 @@ def ranges(text: str) -> str:
     return RANGE_RE.sub(rf"\1{EN_DASH}\2", text)
 
 
-DASH_RE = re.compile(rf"({_NB})\s+(?:-{{1,3}}|[\u2013\u2014])(?=\s)")
+DASH_RE = re.compile(rf"(?<={_NB})\s+(?:-{{1,3}}|[\u2013\u2014])(?=\s)")
 
 
 def dashes(text: str) -> str:
@@ -188,7 +208,7 @@ def dashes(text: str) -> str:
     >>> dashes("Москва - столица")
     'Москва\\xa0— столица'
     """
-    return DASH_RE.sub(rf"\1{NBSP}{EM_DASH}", text)
+    return DASH_RE.sub(NBSP + EM_DASH, text)
 
 
 MONTHS = (
@@ -308,9 +328,15 @@ ABBREVIATIONS = (
     "разд",
     "ч",
 )
+ABBREVIATION_SET = frozenset(ABBREVIATIONS)
 ABBREVIATION_RE = re.compile(
-    rf"(?<![\w.\-])(?<!\d\s)((?:{'|'.join(ABBREVIATIONS)})\.)\s+(?=[\w«\"\ue000\ue002])"
+    r"(?<![\w.\-])(?<!\d\s)([а-я]{1,5})\.\s+(?=[\w«\"\ue000\ue002])"
 )
+
+
+def _bind_abbreviation(match: re.Match) -> str:
+    word = match.group(1)
+    return word + "." + NBSP if word in ABBREVIATION_SET else match.group()
 
 
 def abbreviations(text: str) -> str:
@@ -319,7 +345,7 @@ def abbreviations(text: str) -> str:
     >>> abbreviations("г. Астрахань, ул. Бабефа, д. 8, т. е. центр")
     'г.\\xa0Астрахань, ул.\\xa0Бабефа, д.\\xa08, т.\\xa0е. центр'
     """
-    return ABBREVIATION_RE.sub(rf"\1{NBSP}", text)
+    return ABBREVIATION_RE.sub(_bind_abbreviation, text)
 
 
 NUMERO_RE = re.compile(r"([№§])[ \u00a0]*(?=\d)")
@@ -335,9 +361,10 @@ def numero(text: str) -> str:
 
 
 INITIALS_RE = re.compile(
-    r"(?<!\w)([А-ЯЁ]\.)\s*(?=[А-ЯЁ]\.)"  # И. И.
+    r"(?=[А-ЯЁ])"  # every case starts with a capital: a cheap first check
+    r"(?:(?<!\w)([А-ЯЁ]\.)\s*(?=[А-ЯЁ]\.)"  # И. И.
     r"|(?<!\w)([А-ЯЁ]\.)\s+(?=[А-ЯЁ][а-яё])"  # И. Иванов
-    r"|(?<![\w])([А-ЯЁ][а-яё]+)\s+(?=[А-ЯЁ]\.\s*[А-ЯЁ]\.)"  # Иванов И. И.
+    r"|(?<![\w])([А-ЯЁ][а-яё]+)\s+(?=[А-ЯЁ]\.\s*[А-ЯЁ]\.))"  # Иванов И. И.
 )
 
 
@@ -393,7 +420,8 @@ def _mask(html: str) -> tuple[str, list[str]]:
             return BLOCK
         return OPAQUE
 
-    return MASK_RE.sub(keep, html), saved
+    mask_re = MASK_RES[any(hint in html for hint in URL_HINTS), "@" in html]
+    return mask_re.sub(keep, html), saved
 
 
 def _unmask(text: str, saved: list[str]) -> str:
