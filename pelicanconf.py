@@ -107,6 +107,8 @@ PLUGINS = [
     "pelican.plugins.neighbors",
     "mfc_dates",
     "mfc_blocks",
+    "mfc_typography",  # Russian typography for titles, summaries and text
+    "mfc_assets",  # fingerprinted theme files: {{ 'css/site.css'|asset }}
 ]
 # Only Markdown is content: an HTML or reST file dropped into news/ is
 # reported by `invoke check`, never published unchecked.

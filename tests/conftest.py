@@ -12,8 +12,10 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,9 @@ from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED_NEWS = 25  # with the seed item: 26 items, three list pages of 10
+# One generated item has photos and text the typography must leave alone.
+RICH_ITEM_NUMBER = 24
+RICH_ITEM_URL = "/news/2020/testovaia-novost-24/"
 
 NEWS_TEMPLATE = """\
 ---
@@ -67,15 +72,63 @@ def build_site(
     )
 
 
+RICH_ITEM_BODY = """
+На фото - сотрудники центра.
+
+<figure>
+<img src="{{static}}/images/2020/test-photo.png"
+  alt="Сотрудники МФЦ принимают документы" width="{width}" height="{height}">
+<figcaption>Приём документов в центре "Мои документы"</figcaption>
+</figure>
+
+Пример кода: `a - "b" в 1-2`. Телефон: +7 8512 668-807, почта:
+mfc.astrakhan@astrobl.ru, сайт: <https://example.org/a-b?x=1-2>.
+Центр "Мои документы" работает с 9:00-18:00.
+
+![Здание МФЦ на улице Бабефа]({{static}}/images/2020/test-building.png)
+"""
+PHOTO_SIZE = (640, 360)
+
+
+def write_png(path: Path, width: int, height: int) -> None:
+    """Write a small gradient picture as a PNG, with the standard library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\0"  # filter type "none", then RGB pixels
+        + b"".join(
+            bytes((x * 255 // width, 90, y * 255 // height)) for x in range(width)
+        )
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
 def write_generated_news(content: Path, count: int) -> None:
-    """Add `count` dated news items in 2020, two tags alternating."""
+    """Add `count` dated news items in 2020, two tags alternating; item
+    RICH_ITEM_NUMBER also has photos, code, a phone, an e-mail and a URL."""
     folder = content / "news" / "2020"
     folder.mkdir(parents=True, exist_ok=True)
+    for name, size in (("test-photo", PHOTO_SIZE), ("test-building", (320, 200))):
+        write_png(content / "images" / "2020" / f"{name}.png", *size)
     for n in range(1, count + 1):
         month, day = 1 + (n - 1) // 28, 1 + (n - 1) % 28
         text = NEWS_TEMPLATE.format(
             n=n, month=month, day=day, tag="приём документов" if n % 2 else "услуги"
         )
+        if n == RICH_ITEM_NUMBER:
+            width, height = PHOTO_SIZE
+            text += RICH_ITEM_BODY.format(width=width, height=height)
         (folder / f"2020-{month:02d}-{day:02d}-testovaia-novost-{n}.md").write_text(
             text, encoding="utf-8"
         )
@@ -153,6 +206,12 @@ class Site:
     def url_of(self, path: Path) -> str:
         rel = path.relative_to(self.output).as_posix()
         return "/" + rel.removesuffix("index.html")
+
+
+@pytest.fixture(scope="session")
+def rich_item() -> str:
+    """URL of the generated news item with photos."""
+    return RICH_ITEM_URL
 
 
 @pytest.fixture(scope="session")
