@@ -4,7 +4,7 @@ import re
 
 from tests.conftest import GENERATED_NEWS, ROOT, text_of
 
-SEED = ROOT.parent / "shared" / "seed" / "old-site-news-2013-09-20.txt"
+SEED = ROOT / "tests" / "fixtures" / "legacy" / "old-site-news-2013-09-20.txt"
 ITEM = "/news/2013/forum-v-eltse/"
 TOPICS = [
     "актуальные проблемы развития многофункциональных центров",
