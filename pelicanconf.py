@@ -28,6 +28,10 @@ CONTACT_BLOCK = "blocks/contact.md"  # relative to PATH; shown on every page
 FILENAME_METADATA = r"(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)"
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "Новости"
+# Every item gets the category even without category pages: Pelican only
+# applies DEFAULT_CATEGORY when CATEGORY_SAVE_AS is set, and a draft without
+# a category crashes its generate_drafts.
+DEFAULT_METADATA = {"category": "Новости"}
 SLUGIFY_SOURCE = "basename"
 SLUG_REGEX_SUBSTITUTIONS = [
     (r"[^\w\s-]", ""),  # remove non-alphabetical/whitespace/'-' chars
