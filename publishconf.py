@@ -21,3 +21,9 @@ FEED_ALL_RSS = "feeds/all.rss.xml"
 TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"
 TAG_FEED_RSS = "feeds/tags/{slug}.rss.xml"
 FEED_MAX_ITEMS = 20
+
+# Nothing unpublished in production: drafts and news dated in the future get
+# no page, and so no place in lists, feeds, the sitemap or the search index.
+WITH_FUTURE_DATES = False
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from tests.conftest import PUBLISHED_URL
+from tests.published import published_news, unpublished_news
 
 
 def test_production_links_are_absolute_on_the_site_url(published_site):
@@ -36,3 +37,20 @@ def test_production_has_feeds(published_site):
 
 def test_production_starts_from_an_empty_output(published_site):
     assert not (published_site.output / "stale.html").exists()
+
+
+def test_production_has_no_draft_and_no_future_item(published_site):
+    unpublished = unpublished_news(published_site.content)
+    assert {item.title for item in unpublished} == {
+        "Сотрудники МФЦ провели субботник",  # status: draft
+        "МФЦ отметит юбилей",  # dated next year
+    }
+    assert not (published_site.output / "drafts").exists()
+    listed = {a["href"] for a in published_site.page("/news/").select("main a")}
+    for item in unpublished:
+        assert not published_site.file(item.url).exists(), item.url
+        assert PUBLISHED_URL + item.url not in listed
+    for item in published_news(published_site.content):
+        assert published_site.file(item.url).is_file(), item.url
+        assert PUBLISHED_URL + item.url in listed
+    assert not (published_site.output / "tags" / "yubilei").exists()
