@@ -80,8 +80,10 @@ CATEGORY_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ""
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
+SEARCH_URL = "search/"
+SEARCH_SAVE_AS = "search/index.html"
 # "404" is written to 404.html (Pelican's default for a direct template).
-DIRECT_TEMPLATES = ["home", "index", "tags", "archives", "404"]
+DIRECT_TEMPLATES = ["home", "index", "tags", "archives", "search", "404"]
 PAGINATED_TEMPLATES = {"index": 10, "tag": 10}
 DEFAULT_PAGINATION = 10
 PAGINATION_PATTERNS = [
@@ -99,6 +101,7 @@ MENUITEMS = [
     ("Новости", "news/"),
     ("Архив", "archive/"),
     ("Темы", "tags/"),
+    ("Поиск", "search/"),
 ]
 DISPLAY_PAGES_ON_MENU = True
 DISPLAY_CATEGORIES_ON_MENU = False
@@ -110,7 +113,12 @@ PLUGINS = [
     "pelican.plugins.neighbors",
     "mfc_dates",
     "mfc_blocks",
+    "mfc_search",
 ]
+
+# --- Search (plugins/mfc_search): a Pagefind index of news and pages ------
+SEARCH_INDEX = True
+SEARCH_INDEX_DIR = "pagefind"  # the search bundle, under the output folder
 
 # --- Feeds: off in preview, on in production (publishconf.py) -----------
 FEED_ALL_ATOM = None
