@@ -113,6 +113,8 @@ PLUGINS = [
     "pelican.plugins.neighbors",
     "mfc_dates",
     "mfc_blocks",
+    "mfc_meta",
+    "mfc_feeds",
     "mfc_search",
 ]
 
