@@ -96,6 +96,8 @@ RELATIVE_URLS = False  # the theme builds every URL from SITEURL
 THEME = "theme"
 THEME_STATIC_DIR = "static"
 THEME_STATIC_PATHS = ["static"]
+# Templates may also be XML or text files (sitemap.xml, robots.txt).
+TEMPLATE_EXTENSIONS = [".html", ".xml", ".txt"]
 HOME_NEWS_COUNT = 5  # latest news on the home page
 MENUITEMS = [
     ("Новости", "news/"),
