@@ -68,6 +68,8 @@ TAGS_URL = "tags/"
 TAGS_SAVE_AS = "tags/index.html"
 YEAR_ARCHIVE_URL = "news/{date:%Y}/"
 YEAR_ARCHIVE_SAVE_AS = "news/{date:%Y}/index.html"
+MONTH_ARCHIVE_URL = "news/{date:%Y}/{date:%m}/"
+MONTH_ARCHIVE_SAVE_AS = "news/{date:%Y}/{date:%m}/index.html"
 ARCHIVES_URL = "archive/"
 ARCHIVES_SAVE_AS = "archive/index.html"
 # Home page ("home" template) and the paginated news list ("index").
