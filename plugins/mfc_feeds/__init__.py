@@ -18,23 +18,22 @@ feed as the feed names itself::
 
 from __future__ import annotations
 
-import logging
 import re
 
 from jinja2 import pass_context
 from markupsafe import Markup
 from pelican import signals
 
-log = logging.getLogger(__name__)
-
 ALL_TITLE = "Новости — {site}"
 TAG_TITLE = "Новости по теме «{tag}» — {site}"
 TAG_FEED_SETTINGS = ("TAG_FEED_ATOM", "TAG_FEED_RSS")
+CACHE_KEY = "_mfc_feeds_tag_by_url"  # in the generator's context
 # href="/news/…" or src='/images/…', but not protocol-relative "//host/…".
 ROOT_RELATIVE_RE = re.compile(r"""(\s(?:href|src)\s*=\s*["'])/(?!/)""", re.I)
 
 
 def plain(value) -> str:
+    """Text without markup or entities (as mfc_meta.plain; plugins load apart)."""
     return " ".join(Markup(str(value)).striptags().replace("\xa0", " ").split())
 
 
@@ -73,13 +72,14 @@ def feed_url(settings: dict, key: str, **fields) -> str:
 
 def tag_of_feed(context: dict, url: str):
     """The tag whose feed lives at ``url``, or None for the all-news feed."""
-    for key in TAG_FEED_SETTINGS:
-        if not context.get(key):
-            continue
-        for tag, _articles in context.get("tags", []):
-            if feed_url(context, key, slug=tag.slug) == url:
-                return tag
-    return None
+    if CACHE_KEY not in context:  # once per build: a site has many tags
+        context[CACHE_KEY] = {
+            feed_url(context, key, slug=tag.slug): tag
+            for key in TAG_FEED_SETTINGS
+            if context.get(key)
+            for tag, _articles in context.get("tags", [])
+        }
+    return context[CACHE_KEY].get(url)
 
 
 def localise_feed(context, feed) -> None:
