@@ -14,12 +14,6 @@ RELATIVE_URLS = False
 # Start from an empty output directory, so nothing stale is published.
 DELETE_OUTPUT_DIRECTORY = True
 
-# Drafts and news dated in the future are not published: they get no page,
-# no list or feed entry (they are Pelican drafts, and drafts are not written).
-SHOW_UNPUBLISHED = False
-DRAFT_SAVE_AS = ""
-DRAFT_PAGE_SAVE_AS = ""
-
 # Feeds of all news and per tag, with absolute URLs.
 FEED_DOMAIN = SITEURL
 FEED_ALL_ATOM = "feeds/all.atom.xml"
@@ -27,3 +21,15 @@ FEED_ALL_RSS = "feeds/all.rss.xml"
 TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"
 TAG_FEED_RSS = "feeds/tags/{slug}.rss.xml"
 FEED_MAX_ITEMS = 20
+
+# Nothing unpublished in production: drafts and news dated in the future get
+# no page, and so no place in lists, feeds, the sitemap or the search index.
+SHOW_UNPUBLISHED = False
+WITH_FUTURE_DATES = False
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+
+# For search engines: a sitemap of every news item and page, and robots.txt.
+SITEMAP_SAVE_AS = "sitemap.xml"
+ROBOTS_SAVE_AS = "robots.txt"
+DIRECT_TEMPLATES = [*DIRECT_TEMPLATES, "sitemap", "robots"]  # noqa: F405

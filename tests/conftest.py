@@ -42,6 +42,62 @@ tags:
 """
 
 
+# A draft: in no list, feed, sitemap or search index (in production: no page).
+DRAFT_NEWS = """\
+---
+title: Сотрудники МФЦ провели субботник
+date: 2020-06-01
+status: draft
+summary: Черновик новости о субботнике.
+---
+
+Сотрудники МФЦ вышли на субботник и убрали сквер у здания на улице Бабефа.
+"""
+
+# Published in production only next year: absent from the production build.
+FUTURE_NEWS = """\
+---
+title: МФЦ отметит юбилей
+date: {date}
+summary: Новость о юбилее, которая выйдет в будущем.
+tags:
+  - юбилей
+---
+
+В следующем году многофункциональный центр отметит юбилей работы с заявителями.
+"""
+
+# Two items in one year (two month archives), one with a lead image, a
+# modification date and characters that need escaping in attributes.
+EXTRA_NEWS = {
+    "2021-03-15-novyi-zal": """\
+---
+title: 'Новый зал приёма: "окна" & талоны без очереди'
+date: 2021-03-15 09:30
+modified: 2021-05-01 12:00
+summary: 'Открыт новый зал приёма заявителей: "окна" & электронная очередь.'
+image: images/test/zal.png
+image_alt: Новый зал приёма заявителей с окнами и табло очереди
+tags:
+  - зал приёма
+---
+
+В МФЦ открыт новый зал приёма заявителей с двенадцатью окнами и табло очереди.
+""",
+    "2021-04-02-grafik": """\
+---
+title: График работы МФЦ в праздничные дни
+date: 2021-04-02
+summary: Как работает МФЦ в майские праздники.
+tags:
+  - зал приёма
+---
+
+В праздничные дни МФЦ работает по особому графику.
+""",
+}
+
+
 def build_site(
     content: Path, output: Path, settings: str = "pelicanconf.py", **env: str
 ):
@@ -177,6 +233,19 @@ def write_unpublished(content: Path) -> dict[str, str]:
     return {kind: url for kind, (_, _, url) in items.items()}
 
 
+def write_news(content: Path, name: str, text: str) -> None:
+    """Add one news item, ``name`` being the file name without ``.md``."""
+    folder = content / "news" / name[:4]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(text, encoding="utf-8")
+
+
+def future_date() -> dt.date:
+    return dt.date.today() + dt.timedelta(
+        days=200
+    )  # within the check's one-year window
+
+
 @dataclass
 class Site:
     """A built site: its output folder and the build's log."""
@@ -221,6 +290,7 @@ def site(tmp_path_factory) -> Site:
     content = base / "content"
     shutil.copytree(ROOT / "content", content)
     write_generated_news(content, GENERATED_NEWS)
+    write_news(content, "2020-06-01-subbotnik", DRAFT_NEWS)
     output = base / "output"
     result = build_site(content, output)
     log = result.stdout + result.stderr
@@ -238,12 +308,19 @@ PUBLISHED_URL = "https://mfc.example.test"
 
 @pytest.fixture(scope="session")
 def published_site(tmp_path_factory) -> Site:
-    """The real content, plus a draft and a scheduled news item and a draft
-    page, built with the production settings (publishconf.py)."""
+    """The real content, plus unpublished items (a draft and a scheduled news
+    item, a draft page, a draft and a future item with tags) and two more items
+    (one with a lead image), built with the production settings."""
     base = tmp_path_factory.mktemp("published")
     content = base / "content"
     shutil.copytree(ROOT / "content", content)
     write_unpublished(content)
+    write_news(content, "2020-06-01-subbotnik", DRAFT_NEWS)
+    future = future_date()
+    write_news(content, f"{future}-yubilei", FUTURE_NEWS.format(date=future))
+    for name, text in EXTRA_NEWS.items():
+        write_news(content, name, text)
+    write_png(content / "images" / "test" / "zal.png", 600, 315)
     output = base / "output"
     output.mkdir()
     (output / "stale.html").write_text("left over from an old build")
