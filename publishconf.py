@@ -25,7 +25,6 @@ FEED_MAX_ITEMS = 20
 # Nothing unpublished in production: drafts and news dated in the future get
 # no page, and so no place in lists, feeds, the sitemap or the search index.
 SHOW_UNPUBLISHED = False
-WITH_FUTURE_DATES = False
 DRAFT_SAVE_AS = ""
 DRAFT_PAGE_SAVE_AS = ""
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from mfc_typography import typographize
+
 TIMEZONE = zoneinfo.ZoneInfo("Europe/Astrakhan")
 NEWS_FILE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)\.md$")
 FRONT_MATTER = re.compile(r"\A\ufeff?---\s*\n(.*?)^---\s*$", re.S | re.M)
@@ -51,6 +53,12 @@ def when(value) -> dt.datetime | None:
     return moment.replace(tzinfo=moment.tzinfo or TIMEZONE)
 
 
+def shown(text) -> str:
+    """Front-matter text as the site shows it: Russian typography applied
+    (the site's filter), whitespace collapsed."""
+    return " ".join(typographize(str(text)).split())
+
+
 def news(content: Path) -> list[Item]:
     """Every news item in the folder, newest first, drafts included."""
     items = []
@@ -65,7 +73,7 @@ def news(content: Path) -> list[Item]:
                 path=path,
                 url=f"/news/{date:%Y}/{slug}/",
                 title=meta["title"],
-                summary=" ".join(str(meta.get("summary", "")).split()),
+                summary=shown(meta.get("summary", "")),
                 date=date,
                 modified=when(meta.get("modified")),
                 tags=[tags] if isinstance(tags, str) else list(tags),
@@ -86,8 +94,13 @@ def unpublished_news(content: Path) -> list[Item]:
     return [item for item in news(content) if item.url not in published]
 
 
+def published_pages(content: Path) -> list[Item]:
+    """The pages a production build must publish: no drafts."""
+    return [item for item in pages(content) if not item.draft]
+
+
 def pages(content: Path) -> list[Item]:
-    """Every page; its URL is its file name."""
+    """Every page, drafts included; its URL is its file name."""
     items = []
     for path in sorted((content / "pages").glob("*.md")):
         meta = front_matter(path)
@@ -97,7 +110,7 @@ def pages(content: Path) -> list[Item]:
                 path=path,
                 url=f"/{slug}/",
                 title=meta["title"],
-                summary=" ".join(str(meta.get("summary", "")).split()),
+                summary=shown(meta.get("summary", "")),
                 date=when(meta.get("date")),
                 modified=when(meta.get("modified")),
                 draft=meta.get("status") == "draft",

@@ -12,7 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from mfc_feeds import absolute_links, title_for
-from tests.conftest import PUBLISHED_URL, text_of
+from tests.conftest import PUBLISHED_URL, UNPUBLISHED_MARK, text_of
 from tests.published import published_news, unpublished_news
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -147,6 +147,8 @@ def test_feeds_carry_no_draft_and_no_future_item(published_site, name):
     assert {item.url.split("/")[-2] for item in unpublished} == {
         "subbotnik",
         "yubilei",
+        f"{UNPUBLISHED_MARK}-draft",
+        f"{UNPUBLISHED_MARK}-scheduled",
     }
     text = (published_site.output / name).read_text("utf-8")
     for item in unpublished:

@@ -21,7 +21,7 @@ from mfc_meta import (
     script_safe_json,
 )
 from tests.conftest import PUBLISHED_URL, ROOT, text_of
-from tests.published import front_matter, pages, published_news
+from tests.published import front_matter, published_news, published_pages
 
 SITE_IMAGE = "/static/images/og-image.png"
 FORUM = "/news/2013/forum-v-eltse/"
@@ -146,7 +146,9 @@ def test_canonical_url_is_the_pages_own_address(published_site):
 
 
 def test_description_comes_from_the_summary(published_site):
-    for item in published_news(published_site.content) + pages(published_site.content):
+    for item in published_news(published_site.content) + published_pages(
+        published_site.content
+    ):
         soup = published_site.page(item.url)
         assert meta(soup, "description") == item.summary, item.url
         assert meta(soup, "og:description") == item.summary, item.url

@@ -4,7 +4,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from tests.conftest import PUBLISHED_URL
+from tests.conftest import PUBLISHED_URL, UNPUBLISHED_MARK
 from tests.published import published_news, unpublished_news
 
 # Namespace names in XML are identifiers, not links to follow.
@@ -52,7 +52,9 @@ def test_production_has_no_draft_and_no_future_item(published_site):
     unpublished = unpublished_news(published_site.content)
     assert {item.title for item in unpublished} == {
         "Сотрудники МФЦ провели субботник",  # status: draft
-        "МФЦ отметит юбилей",  # dated next year
+        "МФЦ отметит юбилей",  # dated in the future
+        f"Черновик новости {UNPUBLISHED_MARK}",
+        f"Запланированная новость {UNPUBLISHED_MARK}",
     }
     assert not (published_site.output / "drafts").exists()
     listed = {a["href"] for a in published_site.page("/news/").select("main a")}

@@ -104,7 +104,8 @@ def test_unpublished_items_are_nowhere_in_production(published_site):
 
 def test_published_site_still_lists_published_news(published_site):
     links = [a["href"] for a in published_site.page("/news/").select("main h2 a")]
-    assert links == ["https://mfc.example.test/news/2013/forum-v-eltse/"]
+    assert "https://mfc.example.test/news/2013/forum-v-eltse/" in links
+    assert not [link for link in links if UNPUBLISHED_MARK in link]
 
 
 # --- Scheduled news appear with the first build at or after their date ----------
