@@ -21,3 +21,18 @@ FEED_ALL_RSS = "feeds/all.rss.xml"
 TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"
 TAG_FEED_RSS = "feeds/tags/{slug}.rss.xml"
 FEED_MAX_ITEMS = 20
+
+# Production-only steps after the build: redirects from the old site's URLs
+# (.nginx/redirects.map, read by deploy/nginx) and .gz and .br copies of
+# every text file, served by nginx's gzip_static and brotli_static.
+# pelican-precompress runs after every other `finalized` handler.
+PLUGINS = [*PLUGINS, "mfc_redirects", "pelican.plugins.precompress"]  # noqa: F405
+PRECOMPRESS_GZIP = True
+PRECOMPRESS_BROTLI = True
+PRECOMPRESS_ZOPFLI = False
+PRECOMPRESS_ZSTANDARD = False
+PRECOMPRESS_MIN_SIZE = 256  # smaller files gain nothing from compression
+PRECOMPRESS_TEXT_EXTENSIONS = [
+    ".html", ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".svg",
+    ".atom", ".rss", ".webmanifest",
+]  # fmt: skip

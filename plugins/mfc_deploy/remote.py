@@ -6,6 +6,8 @@ The layout on each host, under the deploy path::
     incoming/<id>/      an upload in progress: never served, and removed by
                         the next deploy if its upload was cut off
     current -> releases/<id>    switched atomically (rename of a symlink)
+    releases/<id>/.nginx/carried  fingerprinted files hard-linked in from the
+                        release that was live before (see CARRY_SCRIPT)
     .deploy.lock        flock(1) lock file, held while a deploy runs
     .deploy.owner       who holds the lock, for the message a second deploy gets
 
@@ -63,10 +65,43 @@ for d in "$p"/incoming/*/; do [ -d "$d" ] && echo "incoming $(basename "$d")"; d
 exit 0
 """
 
+# The release's own files: without those carried in from another release.
 FILES_SCRIPT = r"""
 set -eu
 cd "$1/releases/$2"
-find . \( -type f -o -type l \) -print | sed 's|^\./||'
+carried=.nginx/carried
+[ -f "$carried" ] || carried=/dev/null
+find . \( -type f -o -type l \) -print | sed 's|^\./||' |
+    grep -vxF -e .nginx/carried -f "$carried" || true
+"""
+
+# Zero downtime for assets: a page fetched from the live release just before
+# the switch asks for its fingerprinted styles, scripts and Pagefind files
+# just after it. So before `current` moves from $2 to $3, the live release's
+# own fingerprinted files that $3 lacks are hard-linked into $3 (no copy, no
+# space) and listed in $3/.nginx/carried; they are carried one switch only.
+# nginx never serves .nginx/.
+CARRY_SCRIPT = r"""
+set -eu
+cd "$1/releases"
+live=$2 target=$3
+[ -n "$live" ] && [ -d "$live" ] && [ "$live" != "$target" ] || exit 0
+mkdir -p "$target/.nginx"
+touch "$target/.nginx/carried"
+count=0
+( cd "$live" && find . -type f -regextype posix-extended \( \
+    -regex '.*\.[0-9a-f]{8,64}\.[a-z0-9]+' -o -regex '\./pagefind/.*\.pf_[a-z]+' \) |
+    sed 's|^\./||' ) > "$target/.nginx/carry.tmp"
+while IFS= read -r f; do
+    [ -e "$target/$f" ] && continue
+    grep -qxF -e "$f" "$live/.nginx/carried" 2>/dev/null && continue
+    case $f in */*) mkdir -p "$target/${f%/*}" ;; esac
+    ln "$live/$f" "$target/$f"
+    printf '%s\n' "$f" >> "$target/.nginx/carried"
+    count=$((count + 1))
+done < "$target/.nginx/carry.tmp"
+rm -f "$target/.nginx/carry.tmp"
+echo "$count"
 """
 
 CLEAN_INCOMING_SCRIPT = r"""
@@ -192,6 +227,13 @@ class Remote:
 
     def finalize(self, release: str) -> None:
         self.run(FINALIZE_SCRIPT, self.path, release, what="completing the upload")
+
+    def carry(self, live: str | None, target: str) -> int:
+        """Hard-link the live release's fingerprinted files into `target`."""
+        if not live:
+            return 0
+        out = self.run(CARRY_SCRIPT, self.path, live, target, what="keeping old assets")
+        return int(out.strip() or 0)
 
     def switch(self, release: str) -> None:
         self.run(SWITCH_SCRIPT, self.path, release, what=f"switching to {release}")

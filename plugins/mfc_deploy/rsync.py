@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 MAX_LINK_DESTS = 20  # rsync's own limit
-ITEM_RE = re.compile(r"^(?P<flags>[<>ch.*][fdLDS][^ ]*) (?P<size>\d+) (?P<path>.+)$")
+ITEM_RE = re.compile(r"^(?P<flags>[<>ch.*][fdLDS]\S*) +(?P<size>\d+) (?P<path>.+)$")
 SENT_RE = re.compile(r"^Total bytes sent: (\d+)", re.M)
 
 

@@ -123,6 +123,7 @@ def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
                     remote, output, release, states[remote], len(files)
                 )
                 remote.finalize(release)
+                remote.carry(states[remote].live, release)
         except (DeployError, KeyboardInterrupt) as error:
             problems = _discard(remotes, release)
             raise DeployError(
@@ -219,6 +220,8 @@ def rollback(config: SSHConfig, to: str | None = None, out: TextIO = sys.stdout)
                 raise DeployError(
                     f"{remote}: release {target} is not there; nothing was switched"
                 )
+        for remote in remotes:
+            remote.carry(states[remote].live, target)
         switch_all(remotes, target, states)
         for remote in remotes:
             if config.reload:
