@@ -5,7 +5,9 @@ The file is ``deploy.local.toml`` in the project (git-ignored; copy
 Environment variables override it, key by key:
 
 ==========================  ===============================================
-``MFC_DEPLOY_HOSTS``        ``user@host[:port]``, several separated by commas
+``MFC_DEPLOY_HOSTS``        ``user@host[:port]`` (or ``ssh://user@host:port/path``
+                            for a host with a path of its own), several
+                            separated by commas
 ``MFC_DEPLOY_PATH``         folder on the hosts holding releases/ and current
 ``MFC_DEPLOY_KEEP``         how many releases to keep on each host
 ``MFC_DEPLOY_SSH_KEY``      private key file (else the SSH agent / ssh config)
@@ -38,9 +40,10 @@ DEFAULT_KEEP = 5
 DEFAULT_SSH_PORT = 22
 
 HOST_RE = re.compile(
-    r"^(?:(?P<user>[A-Za-z0-9._-]+)@)?"
+    r"^(?:ssh://)?(?:(?P<user>[A-Za-z0-9._-]+)@)?"
     r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)"
-    r"(?::(?P<port>\d{1,5}))?$"
+    r"(?::(?P<port>\d{1,5}))?"
+    r"(?P<path>/[^\s]*)?$"
 )
 
 
@@ -51,6 +54,7 @@ class Host:
     host: str
     port: int = DEFAULT_SSH_PORT
     user: str | None = None
+    path: str | None = None  # this host's deploy path, if not the common one
 
     @property
     def destination(self) -> str:
@@ -66,22 +70,29 @@ class Host:
         port = "" if self.port == DEFAULT_SSH_PORT else f":{self.port}"
         return f"{self.destination}{port}"
 
+    def path_or(self, default: str) -> str:
+        return self.path or default
+
 
 def parse_host(spec: str) -> Host:
-    """``user@host:port`` to a Host.
+    """``user@host[:port]`` or ``ssh://user@host[:port][/path]`` to a Host.
 
     >>> parse_host("deploy@web1.example.ru:2222")
-    Host(host='web1.example.ru', port=2222, user='deploy')
+    Host(host='web1.example.ru', port=2222, user='deploy', path=None)
+    >>> parse_host("ssh://deploy@web2.example.ru/var/www/mfc").path
+    '/var/www/mfc'
     """
     match = HOST_RE.match(spec.strip())
-    if not match:
+    if not match or (match["path"] and not spec.strip().startswith("ssh://")):
         raise DeployError(
-            f"deploy host {spec!r} is not of the form user@host or user@host:port"
+            f"deploy host {spec!r} is not of the form user@host, user@host:port "
+            "or ssh://user@host:port/path"
         )
     port = int(match["port"] or DEFAULT_SSH_PORT)
     if not 0 < port < 65536:
         raise DeployError(f"deploy host {spec!r}: port {port} is out of range")
-    return Host(match["host"].strip("[]"), port, match["user"])
+    path = match["path"].rstrip("/") if match["path"] else None
+    return Host(match["host"].strip("[]"), port, match["user"], path or None)
 
 
 @dataclass
@@ -100,7 +111,9 @@ class SSHConfig:
                 "no deploy host: set MFC_DEPLOY_HOSTS=user@host[:port] or "
                 f"hosts = [...] under [ssh] in {DEFAULT_FILE}"
             )
-        if not self.path.startswith("/") or self.path.rstrip("/") == "":
+        if any(h.path is None for h in self.hosts) and (
+            not self.path.startswith("/") or self.path.rstrip("/") == ""
+        ):
             raise DeployError(
                 f"deploy path {self.path!r} must be an absolute folder such as "
                 "/srv/mfc (MFC_DEPLOY_PATH, or path under [ssh])"

@@ -104,13 +104,20 @@ rm -f "$target/.nginx/carry.tmp"
 echo "$count"
 """
 
-CLEAN_INCOMING_SCRIPT = r"""
+# Under the lock: remove uploads cut off by killed deploys, then report the
+# state and the live release's own files, in one connection.
+PREPARE_SCRIPT = r"""
 set -eu
-for d in "$1"/incoming/*/; do
+p=$1
+for d in "$p"/incoming/*/; do
     [ -d "$d" ] || continue
     rm -rf "$d"
-    echo "$(basename "$d")"
+    echo "removed $(basename "$d")"
 done
+sh -c "$STATE" state "$p"
+live=$(readlink "$p/current" 2>/dev/null || true)
+[ -n "$live" ] || exit 0
+sh -c "$FILES" files "$p" "${live##*/}" | sed 's/^/file /'
 """
 
 FINALIZE_SCRIPT = r"""
@@ -158,7 +165,7 @@ class Remote:
     def __init__(self, host: Host, config: SSHConfig):
         self.host = host
         self.config = config
-        self.path = config.path
+        self.path = host.path_or(config.path)
 
     def __str__(self) -> str:
         return str(self.host)
@@ -200,10 +207,14 @@ class Remote:
     # --- queries ----------------------------------------------------------
 
     def state(self) -> HostState:
+        return self._parse_state(
+            self.run(STATE_SCRIPT, self.path, what="reading releases")
+        )
+
+    @staticmethod
+    def _parse_state(out: str) -> HostState:
         live, releases, incoming = None, [], []
-        for line in self.run(STATE_SCRIPT, self.path, what="reading releases").split(
-            "\n"
-        ):
+        for line in out.split("\n"):
             key, _, value = line.partition(" ")
             if key == "live" and value:
                 live = value
@@ -220,13 +231,33 @@ class Remote:
 
     # --- changes ------------------------------------------------------------
 
-    def clean_incoming(self) -> list[str]:
-        """Remove uploads left by deploys that were cut off; their names."""
-        out = self.run(CLEAN_INCOMING_SCRIPT, self.path, what="cleaning up")
-        return [line for line in out.split("\n") if line]
+    def prepare(self) -> tuple[HostState, list[str], set[str]]:
+        """Remove cut-off uploads; the state, their names, the live files."""
+        script = (
+            f"STATE={shlex.quote(STATE_SCRIPT)}\nFILES={shlex.quote(FILES_SCRIPT)}\n"
+        )
+        out = self.run(script + PREPARE_SCRIPT, self.path, what="preparing")
+        removed, files, rest = [], set(), []
+        for line in out.split("\n"):
+            key, _, value = line.partition(" ")
+            if key == "removed":
+                removed.append(value)
+            elif key == "file":
+                files.add(value)
+            else:
+                rest.append(line)
+        return self._parse_state("\n".join(rest)), removed, files
 
-    def finalize(self, release: str) -> None:
-        self.run(FINALIZE_SCRIPT, self.path, release, what="completing the upload")
+    def finalize(self, release: str, live: str | None) -> None:
+        """Move the finished upload into releases/, with the live one's assets."""
+        carry = f'sh -c {shlex.quote(CARRY_SCRIPT)} carry "$1" "$3" "$2" >/dev/null'
+        self.run(
+            FINALIZE_SCRIPT + carry + "\n",
+            self.path,
+            release,
+            live or "",
+            what="completing the upload",
+        )
 
     def carry(self, live: str | None, target: str) -> int:
         """Hard-link the live release's fingerprinted files into `target`."""
@@ -286,7 +317,6 @@ class HostLock:
         first = self.process.stdout.readline().strip()
         if first == "MFC-LOCKED":
             return self
-        self.process.stdin.close()
         _, err = self.process.communicate(timeout=30)
         if first.startswith("MFC-BUSY"):
             owner = first.removeprefix("MFC-BUSY").strip()
@@ -309,4 +339,6 @@ class HostLock:
             self.process.kill()
             self.process.wait()
         finally:
+            self.process.stdout.close()
+            self.process.stderr.close()
             self.process = None

@@ -53,12 +53,13 @@ def upload(
     remote: Remote,
     output: Path,
     release: str,
+    *,
     state: HostState,
+    previous: set[str],
     total: int,
 ) -> Changes:
     """rsync the site into incoming/<release>, linking against earlier releases."""
     path = remote.path
-    previous = remote.files(state.live) if state.live else set()
     # The live release first (most files match it), then the newest others.
     others = [r for r in reversed(state.releases) if r != state.live]
     bases = ([state.live] if state.live else []) + others
@@ -71,23 +72,23 @@ def upload(
     )
     progress = Progress(str(remote), total, sys.stderr)
     items, tail = [], []
-    process = subprocess.Popen(
+    with subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
         errors="replace",
-    )
-    for line in process.stdout:
-        item = parse_item(line.rstrip("\n"))
-        if item:
-            items.append(item)
-            progress.update(len(items))
-        else:
-            tail.append(line)
-    err = process.stderr.read()
-    code = process.wait()
+    ) as process:
+        for line in process.stdout:
+            item = parse_item(line.rstrip("\n"))
+            if item:
+                items.append(item)
+                progress.update(len(items))
+            else:
+                tail.append(line)
+        err = process.stderr.read()
+        code = process.wait()
     progress.done()
     if code != 0:
         raise DeployError(
@@ -108,10 +109,10 @@ def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
     with ExitStack() as stack:
         for remote in remotes:
             stack.callback(remote.lock("deploy " + release).release)
-        states = {}
+        states, live_files = {}, {}
         for remote in remotes:
-            states[remote] = remote.state()
-            for name in remote.clean_incoming():
+            states[remote], removed, live_files[remote] = remote.prepare()
+            for name in removed:
                 print(f"  {remote}: removed the cut-off upload {name}", file=out)
 
         # Phase 1: upload everywhere; nothing is live yet.
@@ -120,10 +121,14 @@ def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
             for remote in remotes:
                 print(f"  {remote}: uploading", file=out)
                 changes[remote] = upload(
-                    remote, output, release, states[remote], len(files)
+                    remote,
+                    output,
+                    release,
+                    state=states[remote],
+                    previous=live_files[remote],
+                    total=len(files),
                 )
-                remote.finalize(release)
-                remote.carry(states[remote].live, release)
+                remote.finalize(release, states[remote].live)
         except (DeployError, KeyboardInterrupt) as error:
             problems = _discard(remotes, release)
             raise DeployError(

@@ -134,12 +134,13 @@ class Sshd:
     """
 
     base: Path
+    client_key: Path | None = None
     port: int = 0
     process: Process | None = None
 
     @property
     def ssh_key(self) -> Path:
-        return self.base / "client_key"
+        return self.client_key or self.base / "client_key"
 
     @property
     def known_hosts(self) -> Path:
