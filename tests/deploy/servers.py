@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONFIG_DIR = ROOT / "deploy" / "nginx"
 SHIPPED_DEPLOY_PATH = "/srv/mfc"  # the site path written in the shipped config
+LETSENCRYPT = "/etc/letsencrypt/live/mfc.astrobl.ru/"  # in mfc-tls.conf
 BROTLI_MODULE = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so"
 START_TIMEOUT = 30.0
 
@@ -227,7 +228,9 @@ http {{
 """
 
 
-def render_shipped_config(source: Path, target_dir: Path, deploy_path: Path, port: int):
+def render_shipped_config(
+    source: Path, target_dir: Path, deploy_path: Path, port: int, tls_port: int = 0
+):
     """Copy the shipped config with the site path and listen port replaced.
 
     These are exactly the edits an operator makes; everything else is served
@@ -241,7 +244,28 @@ def render_shipped_config(source: Path, target_dir: Path, deploy_path: Path, por
             text = text.replace("include mfc/", f"include {target_dir}/")
             text = re.sub(r"listen\s+\[::\]:\d+[^;]*;", "", text)
             text = re.sub(r"listen\s+80\s*;", f"listen 127.0.0.1:{port};", text)
+            if tls_port:
+                text = re.sub(
+                    r"listen\s+443\s+ssl", f"listen 127.0.0.1:{tls_port} ssl", text
+                )
+                text = text.replace(LETSENCRYPT, f"{target_dir}/tls/")
             (target_dir / path.name).write_text(text, encoding="utf-8")
+
+
+def self_signed_certificate(folder: Path) -> None:
+    """fullchain.pem and privkey.pem for 127.0.0.1, as certbot would lay out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            tool("openssl"),
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1",
+            "-keyout", str(folder / "privkey.pem"),
+            "-out", str(folder / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
 
 
 @dataclass
@@ -250,9 +274,10 @@ class Nginx:
 
     base: Path
     deploy_path: Path
-    port: int = 0
-    process: Process | None = None
     site_file: str = "mfc.conf"
+    port: int = 0
+    tls_port: int = 0
+    process: Process | None = None
 
     @property
     def url(self) -> str:
@@ -266,10 +291,13 @@ class Nginx:
         (self.base / "tmp").mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):
             self.port = free_port()
+            self.tls_port = free_port() if self.site_file == "mfc-tls.conf" else 0
             conf_dir = self.base / "mfc"
             render_shipped_config(
-                NGINX_CONFIG_DIR, conf_dir, self.deploy_path, self.port
+                NGINX_CONFIG_DIR, conf_dir, self.deploy_path, self.port, self.tls_port
             )
+            if self.tls_port:
+                self_signed_certificate(conf_dir / "tls")
             self.config.write_text(
                 NGINX_WRAPPER.format(
                     base=self.base,

@@ -251,7 +251,10 @@ def test_zero_failed_requests_under_load_during_deploys_and_a_rollback(
                     config, versions.get(name).output, io.StringIO()
                 )
             steps.append(f"{name}: {time.monotonic() - started:.2f} s")
-            wait_for_requests(load, 1000 + step * 2500, process)
+            # Serve each release a while before the next step.
+            wait_for_requests(
+                load, max(step * 2500, requests_so_far(load) + 1500), process
+            )
         Path(load["stop_file"]).touch()
         assert process.wait(timeout=300) == 0
     finally:
