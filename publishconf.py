@@ -32,6 +32,7 @@ PRECOMPRESS_BROTLI = True
 PRECOMPRESS_ZOPFLI = False
 PRECOMPRESS_ZSTANDARD = False
 PRECOMPRESS_MIN_SIZE = 256  # smaller files gain nothing from compression
+PRECOMPRESS_OVERWRITE = True  # never keep a stale copy of a changed file
 PRECOMPRESS_TEXT_EXTENSIONS = [
     ".html", ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".svg",
     ".atom", ".rss", ".webmanifest",

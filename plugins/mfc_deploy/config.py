@@ -199,4 +199,11 @@ def load_config(
         endpoint_url=env.get("MFC_S3_ENDPOINT_URL") or s3_data.get("endpoint_url"),
         region=env.get("MFC_S3_REGION") or s3_data.get("region"),
     )
+    if ssh.key:
+        key = Path(ssh.key).expanduser().resolve()
+        if key.is_relative_to(Path(project_dir).resolve()):
+            raise DeployError(
+                f"the SSH key {ssh.key} is inside the project: keep keys out of "
+                "the repository (use the SSH agent, or a key under ~/.ssh)"
+            )
     return DeployConfig(ssh, s3, str(path) if path.is_file() else "environment")

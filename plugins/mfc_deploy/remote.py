@@ -183,7 +183,8 @@ class Remote:
         return argv
 
     def _argv(self, script: str, *args: str) -> list[str]:
-        remote = shlex.join(["sh", "-c", script, "mfc-deploy", *args])
+        # umask 022: folders this creates must be readable by the web server.
+        remote = shlex.join(["sh", "-c", "umask 022\n" + script, "mfc-deploy", *args])
         return [*self.ssh_command(), self.host.destination, remote]
 
     def run(self, script: str, *args: str, what: str) -> str:

@@ -15,9 +15,9 @@ asking in turn for identity, gzip and brotli, and checks every response:
   finds its own assets after the switch.
 
 It stops once the stop file exists and at least the minimum number of
-requests were made, or after `max_seconds` in any case, and writes counts
-and the first failures to the result file. Progress (the request count) is
-written to `progress` as it goes.
+requests were made, or after `max_seconds` or `max_requests` in any case,
+and writes counts and the first failures to the result file. Progress (the
+request count) is written to `progress` as it goes.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class Load:
 
     def done(self) -> bool:
         if time.monotonic() > self.deadline:
+            return True
+        if self.requests >= self.config["max_requests"]:
             return True
         return self.stop_file.exists() and self.requests >= self.config["min_requests"]
 

@@ -77,6 +77,16 @@ def test_broken_content_deploys_nothing(web_hosts, project):
     assert not host.path.exists() or host.releases() == []
 
 
+def test_invoke_list_names_the_deploy_tasks():
+    from tests.conftest import ROOT  # noqa: PLC0415
+
+    result = invoke(ROOT, "--list", env=dict(os.environ))
+    listing = " ".join(result.stdout.split())
+    assert "deploy Build for production, then put the site live with zero" in listing
+    assert "rollback Switch every host back to the previous release" in listing
+    assert "releases List the releases on every host" in listing
+
+
 def test_deploy_without_a_target_says_how_to_set_one(project):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MFC_")}
     result = invoke(project, "deploy", "--no-build", env=env)

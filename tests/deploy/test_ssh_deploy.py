@@ -202,6 +202,7 @@ def run_load(host: WebHost, tmp_path: Path, min_requests: int):
         "missing": ["/net-takoi-stranicy/"],
         "threads": 4,
         "min_requests": min_requests,
+        "max_requests": 400_000,
         "max_seconds": 240,
         "stop_file": str(tmp_path / "stop"),
         "progress": str(tmp_path / "progress"),

@@ -112,6 +112,13 @@ def test_broken_config_file_names_the_file(tmp_path):
         load_config(tmp_path, {})
 
 
+def test_ssh_key_inside_the_project_is_refused(tmp_path):
+    (tmp_path / "id_ed25519").write_text("not a real key")
+    env = {"MFC_DEPLOY_SSH_KEY": str(tmp_path / "id_ed25519")}
+    with pytest.raises(DeployError, match="keep keys out of the repository"):
+        load_config(tmp_path, env)
+
+
 def test_named_config_file_must_exist(tmp_path):
     with pytest.raises(DeployError, match="MFC_DEPLOY_CONFIG names"):
         load_config(tmp_path, {"MFC_DEPLOY_CONFIG": str(tmp_path / "nope.toml")})
