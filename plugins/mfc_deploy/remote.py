@@ -225,11 +225,6 @@ class Remote:
                 incoming.append(value)
         return HostState(live, sorted(releases), sorted(incoming))
 
-    def files(self, release: str) -> set[str]:
-        """Paths of the files in a release, relative to it."""
-        out = self.run(FILES_SCRIPT, self.path, release, what="listing files")
-        return {line for line in out.split("\n") if line}
-
     # --- changes ------------------------------------------------------------
 
     def prepare(self) -> tuple[HostState, list[str], set[str]]:

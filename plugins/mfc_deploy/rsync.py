@@ -63,10 +63,6 @@ class Changes:
     bytes_sent: int = 0
     bytes_new: int = 0  # size of the added and changed files
 
-    @property
-    def files(self) -> int:
-        return len(self.added) + len(self.changed) + self.unchanged
-
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.changed)} changed, "

@@ -139,12 +139,20 @@ def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
         # Phase 2: switch everywhere.
         switch_all(remotes, release, states)
 
+        # The release is live everywhere: what follows can only warn.
         for remote in remotes:
             _after_switch(remote, changes[remote], out)
             stale = to_prune([*states[remote].releases, release], release, config.keep)
-            remote.remove(stale)
-            if stale:
-                print(f"  {remote}: removed old releases {', '.join(stale)}", file=out)
+            try:
+                remote.remove(stale)
+            except DeployError as error:
+                print(f"  WARNING: {error} (the next deploy tries again)", file=out)
+            else:
+                if stale:
+                    print(
+                        f"  {remote}: removed old releases {', '.join(stale)}",
+                        file=out,
+                    )
     seconds = time.monotonic() - started
     for remote in remotes:
         print(f"{remote}: release {release} is live.", file=out)
@@ -181,7 +189,7 @@ def _discard(remotes: list[Remote], release: str) -> str:
             remote.remove([release])
         except DeployError as error:
             problems.append(
-                f"\n  {error} (harmless: never live; the next deploy cleans it up)"
+                f"\n  {error} (harmless: it was never live, and is pruned later)"
             )
     return "".join(problems)
 
@@ -230,7 +238,10 @@ def rollback(config: SSHConfig, to: str | None = None, out: TextIO = sys.stdout)
         switch_all(remotes, target, states)
         for remote in remotes:
             if config.reload:
-                remote.reload()
+                try:
+                    remote.reload()
+                except DeployError as error:
+                    print(f"  WARNING: {error}", file=out)
             print(
                 f"{remote}: release {target} is live (was {states[remote].live}).",
                 file=out,

@@ -22,6 +22,28 @@ from mfc_deploy.releases import (
 from mfc_deploy.rsync import classify, parse_item, rsync_argv
 from mfc_redirects import RedirectMap, map_lines, old_path
 
+
+@pytest.mark.parametrize(
+    "module",
+    ["config", "kinds", "releases", "rsync"],
+)
+def test_docstring_examples(module):
+    import doctest  # noqa: PLC0415
+    import importlib  # noqa: PLC0415
+
+    result = doctest.testmod(importlib.import_module(f"mfc_deploy.{module}"))
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_redirects_docstring_examples():
+    import doctest  # noqa: PLC0415
+
+    import mfc_redirects  # noqa: PLC0415
+
+    assert doctest.testmod(mfc_redirects).failed == 0
+
+
 # --- config -------------------------------------------------------------
 
 
