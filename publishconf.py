@@ -32,3 +32,19 @@ DRAFT_PAGE_SAVE_AS = ""
 SITEMAP_SAVE_AS = "sitemap.xml"
 ROBOTS_SAVE_AS = "robots.txt"
 DIRECT_TEMPLATES = [*DIRECT_TEMPLATES, "sitemap", "robots"]  # noqa: F405
+
+# Production-only steps after the build: redirects from the old site's URLs
+# (.nginx/redirects.map, read by deploy/nginx) and .gz and .br copies of
+# every text file, served by nginx's gzip_static and brotli_static.
+# pelican-precompress runs after every other `finalized` handler.
+PLUGINS = [*PLUGINS, "mfc_redirects", "pelican.plugins.precompress"]  # noqa: F405
+PRECOMPRESS_GZIP = True
+PRECOMPRESS_BROTLI = True
+PRECOMPRESS_ZOPFLI = False
+PRECOMPRESS_ZSTANDARD = False
+PRECOMPRESS_MIN_SIZE = 256  # smaller files gain nothing from compression
+PRECOMPRESS_OVERWRITE = True  # never keep a stale copy of a changed file
+PRECOMPRESS_TEXT_EXTENSIONS = [
+    ".html", ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".svg",
+    ".atom", ".rss", ".webmanifest",
+]  # fmt: skip

@@ -9,12 +9,12 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from invoke import Exit, task
+from invoke import Exit, UnexpectedExit, task
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 os.chdir(ROOT)
-sys.path.insert(0, os.path.join(ROOT, "plugins"))
+sys.path.insert(0, os.path.join(ROOT, "plugins"))  # the site's packages
 
 from mfc_content.build import (  # noqa: E402
     load_settings,
@@ -177,6 +177,77 @@ def livereload(c, port=CONFIG["port"]):
     ):
         server.watch(pattern, rebuild)
     server.serve(host=CONFIG["host"], port=int(port), root=CONFIG["output_path"])
+
+
+def deploy_config():
+    """The deploy target from deploy.local.toml and MFC_DEPLOY_* / MFC_S3_*."""
+    from mfc_deploy import DeployError, load_config  # noqa: PLC0415
+
+    try:
+        return load_config(ROOT)
+    except DeployError as error:
+        raise Exit(f"Deploy settings: {error}", 1) from error
+
+
+@task(
+    help={
+        "target": "ssh (the hosts of deploy.local.toml, default) or s3",
+        "build": "run the production build first (default); --no-build deploys "
+        "output/ as it is",
+        "bwlimit": "ssh: upload speed limit in KiB/s",
+        "full": "s3: upload every file, not only the changed ones",
+    }
+)
+def deploy(c, target="ssh", build=True, bwlimit=0, full=False):
+    """Build for production, then put the site live with zero downtime."""
+    from mfc_deploy import DeployError, s3, ssh_deploy  # noqa: PLC0415
+
+    config = deploy_config()
+    try:
+        if target == "ssh":
+            config.ssh.bwlimit = int(bwlimit) or config.ssh.bwlimit
+            config.ssh.check()
+        elif target == "s3":
+            config.s3.check()
+        else:
+            raise DeployError(f"unknown target {target!r}: use ssh or s3")
+    except DeployError as error:
+        raise Exit(f"Deploy settings: {error}", 1) from error
+    if build:
+        try:
+            publish(c)
+        except UnexpectedExit as error:
+            raise Exit("The build failed: nothing was deployed.", 1) from error
+    output = os.path.join(ROOT, CONFIG["output_path"])
+    try:
+        if target == "ssh":
+            ssh_deploy.deploy(config.ssh, Path(output))
+        else:
+            s3.deploy(config.s3, Path(output), full=full)
+    except DeployError as error:
+        raise Exit(f"Deploy failed: {error}", 1) from error
+
+
+@task(help={"to": "the release to switch to (default: the one before the live one)"})
+def rollback(c, to=""):
+    """Switch every host back to the previous release (or --to a named one)."""
+    from mfc_deploy import DeployError, ssh_deploy  # noqa: PLC0415
+
+    try:
+        ssh_deploy.rollback(deploy_config().ssh, to or None)
+    except DeployError as error:
+        raise Exit(f"Rollback failed: {error}", 1) from error
+
+
+@task
+def releases(c):
+    """List the releases on every host, newest first, marking the live one."""
+    from mfc_deploy import DeployError, ssh_deploy  # noqa: PLC0415
+
+    try:
+        ssh_deploy.list_releases(deploy_config().ssh)
+    except DeployError as error:
+        raise Exit(f"Releases: {error}", 1) from error
 
 
 @task(help={"args": "extra pytest arguments, e.g. -k contact"})
