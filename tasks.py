@@ -216,7 +216,7 @@ def deploy(c, target="ssh", build=True, bwlimit=0, full=False):
     if build:
         try:
             publish(c)
-        except UnexpectedExit as error:
+        except (Exit, UnexpectedExit) as error:
             raise Exit("The build failed: nothing was deployed.", 1) from error
     output = os.path.join(ROOT, CONFIG["output_path"])
     try:

@@ -36,7 +36,13 @@ from urllib.parse import urlsplit
 import brotli
 
 MARKER_RE = re.compile(r"RELEASE-[A-Za-z0-9]+")
-ASSET_RE = re.compile(r'<(?:img|link)\b[^>]*?(?:src|href)="([^"]+)"', re.I)
+# What a page loads: images, scripts, stylesheets and icons (not canonical or
+# alternate links, which name pages).
+ASSET_RE = re.compile(
+    r"<(?:img\b[^>]*?\bsrc|script\b[^>]*?\bsrc"
+    r'|link\b(?=[^>]*\brel="(?:stylesheet|icon)")[^>]*?\bhref)="([^"]+)"',
+    re.I,
+)
 ENCODINGS = ["identity", "gzip", "br"]
 
 

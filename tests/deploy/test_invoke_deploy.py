@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 
 from mfc_deploy import ssh_deploy
@@ -22,7 +23,7 @@ def test_invoke_deploy_builds_and_puts_the_site_live(web_hosts, project):
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"invoke deploy (build + upload + switch): {seconds:.1f} s")
-    assert "pelican" in result.stdout  # the build ran first
+    assert "Done: Processed" in result.stdout  # the build ran first
     assert (project / "output" / "index.html.gz").is_file()  # precompressed
     assert (project / "output" / "index.html.br").is_file()
     release = host.live()
@@ -34,7 +35,11 @@ def test_invoke_deploy_builds_and_puts_the_site_live(web_hosts, project):
     assert status == 200
     page = body.decode()
     assert "Сотрудники МФЦ приняли участие" in page
-    assert f'href="{host.nginx.url}/static/css/site.css"' in page
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    assert re.fullmatch(
+        re.escape(host.nginx.url) + r"/static/css/site\.[0-9a-f]{10}\.css", stylesheet
+    )
+    assert get(host, stylesheet.removeprefix(host.nginx.url))[0] == 200
     status, headers, _ = get(host, "/", **{"Accept-Encoding": "br"})
     assert headers["Content-Encoding"] == "br"
     # The build's files are what is live.

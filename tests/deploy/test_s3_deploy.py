@@ -115,16 +115,21 @@ def test_upload_then_only_changed_files_then_deletions(swift, bucket, versions):
 
     # One changed news item: exactly the files whose bytes differ are sent.
     changes, client, report = deploy(bucket, v2.output)
+    before = set(files)
     differ = [
         f
         for f in site_files(v2.output)
-        if (v1.output / f).read_bytes() != (v2.output / f).read_bytes()
+        if f in before and (v1.output / f).read_bytes() != (v2.output / f).read_bytes()
     ]
+    # The edited page's search fragment is content-addressed: a new name.
+    new = sorted(set(site_files(v2.output)) - before)
+    assert all(f.startswith("pagefind/") for f in new), new
     assert EDITED_ITEM in differ
     assert len(differ) < len(files) // 5
-    assert sorted(client.puts()) == differ
+    assert sorted(client.puts()) == sorted(differ + new)
     assert changes.changed == differ
-    assert changes.unchanged == len(files) - len(differ)
+    assert changes.added == new
+    assert changes.unchanged == len(files) - len(differ) - len(changes.removed)
     assert_html_last_and_deletions_after(client.calls)
     stored = swift.client().get_object(Bucket=bucket.bucket, Key=EDITED_ITEM)
     assert stored["Body"].read() == (v2.output / EDITED_ITEM).read_bytes()

@@ -350,10 +350,10 @@ def test_production_build_has_precompressed_copies(published_site):
 def test_precompressed_copies_are_reproducible(published_site, tmp_path):
     """The same input gives the same .gz bytes (no timestamp in the header),
     so an unchanged page's copies are hard-linked by the next deploy."""
-    from tests.conftest import PUBLISHED_URL, ROOT, build_site  # noqa: PLC0415
+    from tests.conftest import PUBLISHED_URL, build_site  # noqa: PLC0415
 
     result = build_site(
-        ROOT / "content",
+        published_site.content,
         tmp_path / "again",
         "publishconf.py",
         MFC_SITEURL=PUBLISHED_URL,
