@@ -99,7 +99,10 @@ def upload(
 
 
 def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
-    """Put the built site in `output` live on every host; the new release's name."""
+    """Put the built site in `output` live on every host; the live release.
+
+    When every host already serves exactly this build, no release is made.
+    """
     config.check()
     files = site_files(output)
     release = new_release_id()
@@ -136,6 +139,19 @@ def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
                 "release it served before." + problems
             ) from error
 
+        # A periodic job deploys the same build again and again: a release
+        # identical to the live one on every host would only push the
+        # releases worth rolling back to out of the kept window.
+        if all(states[r].live and not _touched(changes[r]) for r in remotes):
+            problems = _discard(remotes, release)
+            live = states[remotes[0]].live
+            print(
+                "Nothing changed: every host already serves this build "
+                f"(release {live}); no new release was made." + problems,
+                file=out,
+            )
+            return live
+
         # Phase 2: switch everywhere.
         switch_all(remotes, release, states)
 
@@ -163,8 +179,12 @@ def deploy(config: SSHConfig, output: Path, out: TextIO = sys.stdout) -> str:
     return release
 
 
+def _touched(changes: Changes) -> list[str]:
+    return changes.added + changes.changed + changes.removed
+
+
 def _after_switch(remote: Remote, changes: Changes, out: TextIO) -> None:
-    touched = changes.added + changes.changed + changes.removed
+    touched = _touched(changes)
     if not any(p.startswith(REDIRECTS_DIR) for p in touched):
         return
     if remote.config.reload:

@@ -152,6 +152,28 @@ def test_keeps_the_last_n_releases(web_hosts, versions):
     assert f"removed old releases {names[0]}" in out.getvalue()
 
 
+def test_deploying_the_live_build_again_makes_no_release(web_hosts, versions):
+    """A periodic job redeploys an unchanged build: the releases worth rolling
+    back to must not be pushed out by copies of the live one."""
+    hosts = web_hosts(2)
+    config = ssh_config(hosts, keep=2)
+    first = ssh_deploy.deploy(config, versions.get("r1").output, io.StringIO())
+    second = ssh_deploy.deploy(config, versions.get("r2").output, io.StringIO())
+    for _ in range(3):
+        out = io.StringIO()
+        assert ssh_deploy.deploy(config, versions.get("r2").output, out) == second
+        assert "Nothing changed: every host already serves this build" in (
+            out.getvalue()
+        )
+    for host in hosts:
+        assert host.releases() == [first, second]
+        assert host.live() == second
+        assert not any((host.path / "incoming").iterdir())
+        assert_serves(host, versions.get("r2").output)
+    # And a rollback still reaches the build before.
+    assert ssh_deploy.rollback(config, None, io.StringIO()) == first
+
+
 def test_removed_files_disappear_and_are_reported(web_hosts, versions):
     (host,) = web_hosts(1)
     config = ssh_config([host])
