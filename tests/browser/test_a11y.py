@@ -8,9 +8,11 @@ reduced motion; the print stylesheet.
 from __future__ import annotations
 
 import itertools
+from urllib.parse import quote
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PAGE_KINDS, REPORTS, SCHEMES
 
@@ -52,6 +54,24 @@ def test_axe_finds_no_violations(open_page, kind, scheme):
         assert body.evaluate("b => getComputedStyle(b).color") == text
         assert body.evaluate("b => getComputedStyle(b).backgroundColor") == background
     assert page.locator("#mfc-a11y-panel").is_visible()
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+@pytest.mark.parametrize("query", ["форумы", "абракадабра"])
+def test_axe_finds_no_violations_in_search_results(open_page, query, scheme):
+    """The search page once Pagefind has answered: with results, and with the
+    «ничего не найдено» message, in every scheme with the panel open."""
+    page = open_page(
+        "/search/?q=" + quote(query), settings={"scheme": scheme, "panel": "open"}
+    )
+    expect(page.get_by_role("status")).to_contain_text(f"«{query}»")
+    found = page.locator(".mfc-search__results a")
+    if query == "форумы":
+        expect(found.first).to_be_visible()
+    else:
+        expect(page.get_by_role("status")).to_contain_text("ничего не найдено")
+        expect(found).to_have_count(0)
     assert axe_violations(page) == []
 
 
