@@ -99,7 +99,12 @@ class Photos:
         try:
             found = self.cache.derivatives(self.content / relative)
         except PhotoError as error:
-            log.error("mfc_images: content/%s: %s [E308]", relative, error)
+            log.error(
+                "mfc_images: content/%s:1: картинка «%s»: %s [E308]",
+                relative,
+                relative,
+                error,
+            )
             self.errors += 1
             return None
         stem = output_stem(relative)
