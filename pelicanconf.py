@@ -111,7 +111,7 @@ DISPLAY_PAGES_ON_MENU = True
 DISPLAY_CATEGORIES_ON_MENU = False
 
 # --- Photos (plugins/mfc_images): WebP and JPEG at these widths ---------
-IMAGE_WIDTHS = [480, 960, 1600]  # pixels; a photo is never upscaled
+IMAGE_WIDTHS = [360, 720, 1200, 1600]  # pixels; a photo is never upscaled
 IMAGE_JPEG_QUALITY = 78
 IMAGE_WEBP_QUALITY = 75
 # The derivatives cache: CACHE_PATH/images unless MFC_IMAGE_CACHE is set.

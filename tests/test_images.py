@@ -33,7 +33,7 @@ from tests.conftest import (
 )
 from tests.photos import GPS, is_mark, write_jpeg, write_photo_png
 
-WIDTHS = (480, 960, 1600)
+WIDTHS = (360, 720, 1200, 1600)
 DERIVATIVE = re.compile(r"^/images/(?P<stem>.+)-(?P<w>\d+)\.[0-9a-f]{10}\.(jpg|webp)$")
 
 
@@ -69,8 +69,9 @@ def test_every_photo_has_webp_and_jpeg_at_the_right_widths(site, name):
                 assert abs(im.height - height * im.width / width) <= 1
 
 
-def test_a_4000_px_photo_gets_three_widths_a_small_one_just_its_own(site):
-    assert target_widths(4000, WIDTHS) == [480, 960, 1600]
+def test_a_4000_px_photo_gets_four_widths_a_small_one_just_its_own(site):
+    assert target_widths(4000, WIDTHS) == [360, 720, 1200, 1600]
+    assert len(list(site.output.glob("images/2020/gallery/zal-*"))) == 8
     assert sorted(site.output.glob("images/2020/gallery/malenkoe-*.jpg"))
     assert [p.name.split(".")[0] for p in site.output.glob("images/**/malenkoe-*")] == [
         "malenkoe-300",
@@ -80,7 +81,7 @@ def test_a_4000_px_photo_gets_three_widths_a_small_one_just_its_own(site):
 
 def test_no_exif_gps_or_other_metadata_in_any_published_image(site):
     files = derivative_files(site)
-    assert len(files) >= 2 * (3 + 3 + 3 + 3 + 1)
+    assert len(files) >= 2 * (4 + 4 + 3 + 3 + 1)
     for path in files:
         data = path.read_bytes()
         with Image.open(path) as im:
@@ -112,7 +113,7 @@ def test_the_exif_orientation_is_applied(site):
     """The lead photo is stored 4000 × 3000 with Orientation 6 (turn 90°
     clockwise): every derivative is portrait, the red corner top right."""
     files = sorted(site.output.glob("images/2020/gallery/lead-*"))
-    assert len(files) == 6
+    assert len(files) == 8
     for path in files:
         with Image.open(path) as im:
             rgb = im.convert("RGB")
@@ -190,7 +191,7 @@ def test_gallery_thumbnails_link_to_the_full_photo(site):
         )
         with Image.open(site.file(link["href"])) as im:
             assert im.width == min(1600, upright_size(name)[0])
-        assert text_of(link).endswith(f"фото {n} из 5, открыть полностью")
+        assert text_of(link).endswith(f"— фото {n} из 5, открыть полностью")
     # The viewer's script, only where there is a gallery.
     assert soup.select('script[src*="/js/gallery."][defer]')
     assert not site.page("/news/2013/forum-v-eltse/").select('script[src*="gallery"]')

@@ -10,7 +10,7 @@ to it leads to its largest JPEG instead.
   environment variable ``MFC_IMAGE_CACHE``; by default ``cache/images``) by
   the SHA-256 of the photo and the settings, so an unchanged photo is never
   encoded again; the build hard-links them into the output under names that
-  carry that hash (``foto-960.0123456789.jpg``: nginx caches them for a year).
+  carry that hash (``foto-720.0123456789.jpg``: nginx caches them for a year).
 - News items and pages get ``item.photo`` (the lead image, front matter
   ``image``) and ``item.photos`` (the gallery: ``[(photo, alt), …]``); the
   theme renders them with the ``picture`` filter::

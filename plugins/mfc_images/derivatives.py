@@ -42,7 +42,7 @@ class PhotoError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    widths: tuple[int, ...] = (480, 960, 1600)
+    widths: tuple[int, ...] = (360, 720, 1200, 1600)
     jpeg_quality: int = 78
     webp_quality: int = 75
 
@@ -89,11 +89,11 @@ class Derivatives:
 def target_widths(width: int, widths: tuple[int, ...]) -> list[int]:
     """The widths to make for a photo `width` pixels wide: never upscaled.
 
-    >>> target_widths(4000, (480, 960, 1600))
-    [480, 960, 1600]
-    >>> target_widths(1000, (480, 960, 1600))
-    [480, 960, 1000]
-    >>> target_widths(300, (480, 960, 1600))
+    >>> target_widths(4000, (360, 720, 1200, 1600))
+    [360, 720, 1200, 1600]
+    >>> target_widths(1000, (360, 720, 1200, 1600))
+    [360, 720, 1000]
+    >>> target_widths(300, (360, 720, 1200, 1600))
     [300]
     """
     result = [w for w in sorted(widths) if w < width]

@@ -4,8 +4,8 @@ One function writes every ``<picture>`` on the site (lead image, news list,
 gallery, photos in the text), so they are all alike::
 
     <picture class="mfc-picture">
-      <source type="image/webp" srcset="….480w, ….960w" sizes="…">
-      <img src="….960.jpg" srcset="…" sizes="…" width="1600" height="1200"
+      <source type="image/webp" srcset="….360w, ….720w, …" sizes="…">
+      <img src="….720.jpg" srcset="…" sizes="…" width="1600" height="1200"
            alt="…" loading="lazy" decoding="async">
     </picture>
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-FALLBACK_WIDTH = 960  # the JPEG an old browser (no srcset) loads
+FALLBACK_WIDTH = 720  # the JPEG an old browser (no srcset) loads
 # What the theme's layout gives each kind of photo, for the browser to pick
 # the smallest file that is still sharp (see theme/static/css/site.css).
 SIZES = {
@@ -37,7 +37,7 @@ STATIC_PREFIX_RE = re.compile(r"^(\{static\}|\{attach\}|\|static\||\|attach\|)")
 
 @dataclass(frozen=True)
 class File:
-    url: str  # site-relative, e.g. images/2020/foto-480.0123456789.webp
+    url: str  # site-relative, e.g. images/2020/foto-360.0123456789.webp
     width: int
     height: int
 
