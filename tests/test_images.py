@@ -28,6 +28,7 @@ from tests.conftest import (
     GALLERY_ALTS,
     LEAD_ALT,
     RICH_ITEM_URL,
+    ROOT,
     build_site,
     text_of,
 )
@@ -337,3 +338,22 @@ def test_docstring_examples_are_true():
 
     for module in (mfc_images, derivatives, markup):
         assert doctest.testmod(module).failed == 0
+
+
+def test_a_photo_broken_inside_stops_the_build_with_a_russian_error(tmp_path):
+    """The check reads only a photo's header; a PNG whose pixel data is
+    broken is found by the build, which names the file and keeps output/."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    photo = content / "images" / "2013" / "foto.png"
+    photo.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "broken-idat.png", photo)
+    output = tmp_path / "output"
+    result = build_site(content, output, MFC_IMAGE_CACHE=str(tmp_path / "cache"))
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "content/images/2013/foto.png:1: картинка «images/2013/foto.png»" in log
+    assert "повреждён" in log
+    assert "[E308]" in log
+    assert "Traceback" not in log
+    assert not output.exists()

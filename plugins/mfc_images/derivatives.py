@@ -157,21 +157,11 @@ def open_photo(path: Path) -> Image.Image:
 def encode(source: Path, folder: Path, settings: Settings) -> tuple[int, int, list]:
     """Make every derivative of `source` into `folder`; return size and list."""
     with open_photo(source) as im:
-        orientation = im.getexif().get(0x0112, 1)
-        sideways = orientation in (5, 6, 7, 8)
-        final_width = im.height if sideways else im.width
-        largest = target_widths(final_width, settings.widths)[-1]
-        if im.format in ("JPEG", "MPO"):
-            # Let libjpeg decode at a fraction of the size: much faster, and
-            # still at least as large as the largest derivative.
-            scale = largest / final_width
-            want = (math.ceil(im.width * scale), math.ceil(im.height * scale))
-            im.draft("RGB", want)
         try:
-            photo = upright(im)
-        except (OSError, SyntaxError, ValueError) as error:
+            photo = decoded(im, settings)
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise PhotoError(
-                "файл картинки повреждён (не дочитывается до конца) — "
+                "файл картинки повреждён (не читается до конца) — "
                 "сохраните фотографию заново как JPEG"
             ) from error
     width, height = photo.size
@@ -197,6 +187,21 @@ def encode(source: Path, folder: Path, settings: Settings) -> tuple[int, int, li
                 )
             variants.append(Variant(w, h, fmt, name))
     return width, height, variants
+
+
+def decoded(im: Image.Image, settings: Settings) -> Image.Image:
+    """The pixels of an opened photo, upright, at least as large as needed."""
+    orientation = im.getexif().get(0x0112, 1)
+    final_width = im.height if orientation in (5, 6, 7, 8) else im.width
+    largest = target_widths(final_width, settings.widths)[-1]
+    if im.format in ("JPEG", "MPO"):
+        # Let libjpeg decode at a fraction of the size: much faster, and
+        # still at least as large as the largest derivative.
+        scale = largest / final_width
+        im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+    photo = upright(im)
+    photo.load()
+    return photo
 
 
 class Cache:
