@@ -152,11 +152,11 @@ def process(generators) -> None:
                 sc.override_url = photo.largest.url
                 sc.override_save_as = photo.largest.url
         if hasattr(generator, "staticfiles"):
+            # No original photo is ever copied, even one that failed above.
             generator.staticfiles[:] = [
                 sc
                 for sc in generator.staticfiles
                 if PurePosixPath(sc.source_path).suffix.lower() not in PHOTO_SUFFIXES
-                or sc.relative_source_path not in photos.photos
             ]
         for name in ("articles", "drafts", "pages", "hidden_pages", "draft_pages"):
             items.extend(getattr(generator, name, None) or [])
