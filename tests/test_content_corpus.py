@@ -237,6 +237,10 @@ def test_harmless_input_builds_correctly(case, harmless_site):
         link = article.find("a", href=re.compile(re.escape(href.rstrip("/"))))
         assert link is not None, href
         assert site.file(link["href"].rstrip("/") + "/").is_file()
+    for href in meta.get("file_links", []):  # links to files, not pages
+        link = article.find("a", href=re.compile(re.escape(href)))
+        assert link is not None, href
+        assert site.file(link["href"]).is_file()
 
 
 def test_code_shown_as_code_is_not_refused(harmless_site):

@@ -459,11 +459,21 @@ def image_path(ck: Checker, f: Field, node: yaml.Node):
 
 
 def check_image_reference(ck: Checker, where, value: str):
-    """Validate a reference to an image file; return its content path."""
+    """Validate a reference to a photo (lead image, gallery); return its
+    content path. Photos must be JPEG or PNG: only those get responsive
+    derivatives (plugins/mfc_images)."""
     found = resolve_image(value, ck.ctx)
     if isinstance(found, tuple):
         code, message = found
         ck.problem(where, code, message)
+        return INVALID
+    if PurePosixPath(found).suffix.lower() not in PHOTO_EXTENSIONS:
+        ck.problem(
+            where,
+            "E302",
+            f"«{found}» — для главной картинки и фотогалереи нужна фотография "
+            "в формате JPEG (.jpg) или PNG (.png) — сохраните её в одном из них",
+        )
         return INVALID
     return found
 
