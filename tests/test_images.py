@@ -14,6 +14,7 @@ import shutil
 import pytest
 from PIL import Image
 
+from mfc_deploy.kinds import IMMUTABLE, cache_control, content_type
 from mfc_images import STATS_FILE, output_stem
 from mfc_images.derivatives import (
     Cache,
@@ -98,6 +99,15 @@ def test_no_exif_gps_or_other_metadata_in_any_published_image(site):
     ]
     assert originals == []
     assert not [p for p in files if not DERIVATIVE.match(site.url_of(p).rstrip("/"))]
+
+
+def test_derivatives_are_served_for_a_year_with_their_type(site):
+    """Their names carry the recipe's hash: the server (deploy/nginx, and the
+    object storage target) lets browsers keep them for a year."""
+    for path in derivative_files(site):
+        rel = path.relative_to(site.output).as_posix()
+        assert cache_control(rel) == IMMUTABLE, rel
+        assert content_type(rel) == f"image/{'webp' if rel.endswith('p') else 'jpeg'}"
 
 
 def test_the_sources_really_carry_gps_and_orientation(site):
