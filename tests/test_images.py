@@ -12,7 +12,7 @@ import re
 import shutil
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from mfc_deploy.kinds import IMMUTABLE, cache_control, content_type
 from mfc_images import STATS_FILE, output_stem
@@ -300,6 +300,26 @@ def test_a_changed_photo_alone_is_encoded_again(tmp_path):
     found = other.derivatives(b)
     assert found.encoded
     assert [v.width for v in found.of("webp")] == [320, 640]
+
+
+def test_a_colour_profile_is_applied_then_dropped(tmp_path):
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with_profile = tmp_path / "p3.jpg"
+    Image.new("RGB", (800, 600), (30, 140, 200)).save(
+        with_profile, "JPEG", quality=95, icc_profile=srgb
+    )
+    broken = tmp_path / "broken-profile.jpg"
+    Image.new("RGB", (800, 600), (30, 140, 200)).save(
+        broken, "JPEG", quality=95, icc_profile=b"not a profile"
+    )
+    cache = Cache(tmp_path / "cache", Settings())
+    for source in (with_profile, broken):
+        found = cache.derivatives(source)
+        for variant in found.variants:
+            with Image.open(found.folder / variant.name) as im:
+                assert "icc_profile" not in im.info
+                r, g, b = im.convert("RGB").getpixel((im.width // 2, im.height // 2))
+                assert abs(r - 30) + abs(g - 140) + abs(b - 200) < 12
 
 
 # --- Bad photos ----------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 A photo (JPEG or PNG under ``content/images/``) becomes a WebP and a JPEG
 at each configured width the photo is wide enough for (never upscaled). The
-EXIF orientation is applied to the pixels first, then everything else is
-dropped: no EXIF (so no GPS position, camera serial or time), no XMP, no ICC
-profile, no comments.
+EXIF orientation is applied to the pixels first and the colours converted to
+sRGB, then everything else is dropped: no EXIF (so no GPS position, camera
+serial or time), no XMP, no ICC profile, no comments.
 
 The cache is a folder outside the build's output, one sub-folder per
 *recipe*: the SHA-256 of the photo's bytes together with everything that
@@ -16,6 +16,7 @@ again; its files are hard-linked (or copied) into the output.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -26,14 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import PIL
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-RECIPE_VERSION = 1  # bump when the processing below changes its output
+RECIPE_VERSION = 2  # bump when the processing below changes its output
 FORMATS = ("webp", "jpg")
 SOURCE_FORMATS = {"JPEG", "MPO", "PNG"}  # MPO: what some phones call a JPEG
 HASH_LENGTH = 10  # of the recipe, in each derivative's name (nginx: immutable)
 MAX_PIXELS = 80_000_000  # a 10,000 × 8,000 photo; anything bigger is an error
 META_FILE = "meta.json"
+SRGB = ImageCms.createProfile("sRGB")
 
 
 class PhotoError(Exception):
@@ -109,16 +111,31 @@ def recipe_key(data: bytes, settings: Settings) -> str:
 
 
 def upright(im: Image.Image) -> Image.Image:
-    """The photo as it was meant to be seen, in RGB (or RGBA), no metadata."""
+    """The photo as it was meant to be seen, in sRGB (RGB or RGBA), with no
+    metadata left."""
+    icc = im.info.get("icc_profile")
     im = ImageOps.exif_transpose(im) or im
     if im.mode not in ("RGB", "RGBA"):
         has_alpha = im.mode in ("LA", "PA") or (
             im.mode == "P" and "transparency" in im.info
         )
         im = im.convert("RGBA" if has_alpha else "RGB")
+    if icc:
+        im = to_srgb(im, icc)
     clean = im.copy() if im.info else im
     clean.info = {}
     return clean
+
+
+def to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
+    """Convert from the photo's colour profile (an iPhone's is Display P3) to
+    sRGB, so colours stay right once the profile is dropped. A broken profile
+    is ignored: the pixels are then taken as sRGB, as a browser would."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.profileToProfile(im, source, SRGB, outputMode=im.mode) or im
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return im
 
 
 def flattened(im: Image.Image) -> Image.Image:
