@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath
 from pelican import signals
 
 from .derivatives import Cache, PhotoError, Settings, place
-from .markup import SIZES, File, Photo, picture, rewrite_images
+from .markup import File, Photo, picture, rewrite_images
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,6 @@ def start_build(pelican) -> None:
 
 def add_filter(generator) -> None:
     generator.env.filters["picture"] = picture
-    generator.env.globals["PICTURE_SIZES"] = SIZES
 
 
 def process(generators) -> None:
