@@ -218,7 +218,8 @@ def write_generated_news(content: Path, count: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, size in (("test-photo", PHOTO_SIZE), ("test-building", (320, 200))):
         write_png(content / "images" / "2020" / f"{name}.png", *size)
-    write_gallery_photos(content)
+    if count >= RICH_ITEM_NUMBER:
+        write_gallery_photos(content)
     for n in range(1, count + 1):
         month, day = 1 + (n - 1) // 28, 1 + (n - 1) % 28
         text = NEWS_TEMPLATE.format(
