@@ -110,6 +110,12 @@ MENUITEMS = [
 DISPLAY_PAGES_ON_MENU = True
 DISPLAY_CATEGORIES_ON_MENU = False
 
+# --- Photos (plugins/mfc_images): WebP and JPEG at these widths ---------
+IMAGE_WIDTHS = [360, 720, 1200, 1600]  # pixels; a photo is never upscaled
+IMAGE_JPEG_QUALITY = 78
+IMAGE_WEBP_QUALITY = 75
+# The derivatives cache: CACHE_PATH/images unless MFC_IMAGE_CACHE is set.
+
 # --- Plugins ------------------------------------------------------------
 PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
@@ -120,6 +126,7 @@ PLUGINS = [
     "mfc_blocks",
     "mfc_typography",  # Russian typography for titles, summaries and text
     "mfc_assets",  # fingerprinted theme files: {{ 'css/site.css'|asset }}
+    "mfc_images",  # photo derivatives; before mfc_meta, which links the lead image
     "mfc_meta",
     "mfc_feeds",
     "mfc_search",

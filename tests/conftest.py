@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.photos import write_jpeg, write_photo_png
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED_NEWS = 25  # with the seed item: 26 items, three list pages of 10
 # One generated item has photos and text the typography must leave alone.
@@ -144,6 +146,45 @@ mfc.astrakhan@astrobl.ru, сайт: <https://example.org/a-b?x=1-2>.
 ![Здание МФЦ на улице Бабефа]({{static}}/images/2020/test-building.png)
 """
 PHOTO_SIZE = (640, 360)
+# The rich item also has a lead photo and a gallery of five, made like a
+# phone makes them (tests/photos.py): name → (stored width, height, how).
+GALLERY = {
+    "images/2020/gallery/lead.jpg": (4000, 3000, "jpeg-rotated"),
+    "images/2020/gallery/zal.jpg": (4000, 3000, "jpeg"),
+    "images/2020/gallery/okna.jpg": (1200, 900, "jpeg"),
+    "images/2020/gallery/shema.png": (1000, 700, "png"),
+    "images/2020/gallery/malenkoe.jpg": (300, 200, "jpeg"),
+}
+GALLERY_ALTS = [
+    "Очередь у окон приёма в новом зале",
+    "Зал приёма заявителей с табло электронной очереди",
+    "Окна приёма документов крупным планом",
+    "Схема расположения окон в зале",
+    "Вывеска центра «Мои документы» у входа",
+]
+LEAD_ALT = "Сотрудник МФЦ принимает документы у заявителя"
+RICH_ITEM_FRONT = "image: {lead}\nimage_alt: {lead_alt}\ngallery:\n{entries}"
+
+
+def write_gallery_photos(content: Path) -> None:
+    """The rich item's photos: 4000 px wide, EXIF orientation and GPS."""
+    for seed, (name, (width, height, how)) in enumerate(GALLERY.items()):
+        path = content / name
+        if how == "png":
+            write_photo_png(path, width, height, seed)
+        else:
+            rotated = how == "jpeg-rotated"
+            write_jpeg(path, width, height, orientation=6 if rotated else 1, seed=seed)
+
+
+def rich_item_front() -> str:
+    entries = "".join(
+        f"  - photo: {name}\n    alt: {alt}\n"
+        for name, alt in zip(GALLERY, GALLERY_ALTS, strict=True)
+    )
+    return RICH_ITEM_FRONT.format(
+        lead=next(iter(GALLERY)), lead_alt=LEAD_ALT, entries=entries
+    )
 
 
 def write_png(path: Path, width: int, height: int) -> None:
@@ -177,6 +218,8 @@ def write_generated_news(content: Path, count: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, size in (("test-photo", PHOTO_SIZE), ("test-building", (320, 200))):
         write_png(content / "images" / "2020" / f"{name}.png", *size)
+    if count >= RICH_ITEM_NUMBER:
+        write_gallery_photos(content)
     for n in range(1, count + 1):
         month, day = 1 + (n - 1) // 28, 1 + (n - 1) % 28
         text = NEWS_TEMPLATE.format(
@@ -184,6 +227,7 @@ def write_generated_news(content: Path, count: int) -> None:
         )
         if n == RICH_ITEM_NUMBER:
             width, height = PHOTO_SIZE
+            text = text.replace("\n---\n\n", f"\n{rich_item_front()}---\n\n", 1)
             text += RICH_ITEM_BODY.format(width=width, height=height)
         (folder / f"2020-{month:02d}-{day:02d}-testovaia-novost-{n}.md").write_text(
             text, encoding="utf-8"
@@ -251,6 +295,7 @@ class Site:
     content: Path
     output: Path
     log: str
+    image_cache: Path | None = None  # the photo derivatives' cache it used
     _cache: dict = field(default_factory=dict)
 
     def file(self, url: str) -> Path:
@@ -290,10 +335,11 @@ def site(tmp_path_factory) -> Site:
     write_generated_news(content, GENERATED_NEWS)
     write_news(content, "2019-06-01-subbotnik", DRAFT_NEWS)
     output = base / "output"
-    result = build_site(content, output)
+    cache = base / "image-cache"
+    result = build_site(content, output, MFC_IMAGE_CACHE=str(cache))
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"build failed:\n{log}"
-    return Site(content=content, output=output, log=log)
+    return Site(content=content, output=output, log=log, image_cache=cache)
 
 
 def text_of(node) -> str:
@@ -322,10 +368,17 @@ def published_site(tmp_path_factory) -> Site:
     output = base / "output"
     output.mkdir()
     (output / "stale.html").write_text("left over from an old build")
-    result = build_site(content, output, "publishconf.py", MFC_SITEURL=PUBLISHED_URL)
+    cache = base / "image-cache"
+    result = build_site(
+        content,
+        output,
+        "publishconf.py",
+        MFC_SITEURL=PUBLISHED_URL,
+        MFC_IMAGE_CACHE=str(cache),
+    )
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"production build failed:\n{log}"
-    return Site(content=content, output=output, log=log)
+    return Site(content=content, output=output, log=log, image_cache=cache)
 
 
 def tree_hash(root: Path) -> str:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import struct
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 from mfc_meta import (
     image_source_path,
@@ -26,6 +28,11 @@ from tests.published import front_matter, published_news, published_pages
 SITE_IMAGE = "/static/images/og-image.png"
 FORUM = "/news/2013/forum-v-eltse/"
 ZAL = "/news/2021/novyi-zal/"
+# Its lead image (a 600 × 315 PNG) is published as clean JPEG derivatives
+# only (plugins/mfc_images); the largest is the one for social networks.
+ZAL_IMAGE = re.compile(
+    re.escape(PUBLISHED_URL) + r"/images/test/zal-600\.[0-9a-f]{10}\.jpg"
+)
 
 
 def meta(soup, name: str) -> str | None:
@@ -110,7 +117,8 @@ def test_news_items_are_news_articles(published_site):
 
 def test_news_article_image_is_the_items_own_or_the_sites(published_site):
     own = json_ld(published_site.page(ZAL))["NewsArticle"]
-    assert own["image"] == [f"{PUBLISHED_URL}/images/test/zal.png"]
+    (image,) = own["image"]
+    assert ZAL_IMAGE.fullmatch(image), image
     assert own["datePublished"] == "2021-03-15T09:30:00+04:00"
     assert own["dateModified"] == "2021-05-01T12:00:00+04:00"
     other = json_ld(published_site.page(FORUM))["NewsArticle"]
@@ -184,14 +192,20 @@ def test_open_graph_on_a_news_item_with_its_own_image(published_site):
     assert meta(soup, "og:type") == "article"
     assert meta(soup, "og:locale") == "ru_RU"
     assert meta(soup, "og:site_name") == "МФЦ «Мои документы» Астраханской области"
-    assert meta(soup, "og:image") == f"{PUBLISHED_URL}/images/test/zal.png"
+    image = meta(soup, "og:image")
+    assert ZAL_IMAGE.fullmatch(image), image
+    assert meta(soup, "og:image:width") == "600"
+    assert meta(soup, "og:image:height") == "315"
     assert meta(soup, "og:image:alt") == (
         "Новый зал приёма заявителей с окнами и табло очереди"
     )
     assert meta(soup, "article:published_time") == "2021-03-15T09:30:00+04:00"
     assert meta(soup, "article:modified_time") == "2021-05-01T12:00:00+04:00"
     assert meta(soup, "twitter:card") == "summary_large_image"
-    assert published_site.file("/images/test/zal.png").is_file()
+    with Image.open(published_site.file(image.removeprefix(PUBLISHED_URL))) as im:
+        assert (im.format, im.size) == ("JPEG", (600, 315))
+    # The original, which may carry the place it was taken, is not published.
+    assert not published_site.file("/images/test/zal.png").exists()
 
 
 def test_open_graph_falls_back_to_the_site_image(published_site):

@@ -16,7 +16,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -80,6 +80,7 @@ PHONE_RE = re.compile(r"^\+?[\d\s()\-–.]+$")
 EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$"
 )
+PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png"}  # made into derivatives
 WEB_IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg", ".avif"}
 EARLIEST_YEAR = 2000  # the MFC and its site are younger than this
 MAX_AHEAD = dt.timedelta(days=366)  # scheduling further ahead is a typo
@@ -158,6 +159,7 @@ class Context:
     templates: frozenset[str] = frozenset()  # the theme's template names
     slug_subs: tuple = ()
     lower_files: dict[str, str] = field(default_factory=dict)
+    content: Path | None = None  # the content folder, to look into photos
 
     def __post_init__(self):
         self.lower_files = {f.lower(): f for f in self.files}
@@ -457,16 +459,26 @@ def image_path(ck: Checker, f: Field, node: yaml.Node):
 
 
 def check_image_reference(ck: Checker, where, value: str):
-    """Validate a reference to an image file; return its content path."""
+    """Validate a reference to a photo (lead image, gallery); return its
+    content path. Photos must be JPEG or PNG: only those get responsive
+    derivatives (plugins/mfc_images)."""
     found = resolve_image(value, ck.ctx)
     if isinstance(found, tuple):
         code, message = found
         ck.problem(where, code, message)
         return INVALID
+    if PurePosixPath(found).suffix.lower() not in PHOTO_EXTENSIONS:
+        ck.problem(
+            where,
+            "E302",
+            f"«{found}» — для главной картинки и фотогалереи нужна фотография "
+            "в формате JPEG (.jpg) или PNG (.png) — сохраните её в одном из них",
+        )
+        return INVALID
     return found
 
 
-def resolve_image(value: str, ctx: Context):
+def resolve_image(value: str, ctx: Context):  # noqa: PLR0911  (a return per mistake)
     """An image reference → its path under content/, or (code, message)."""
     raw = value.strip()
     if re.match(r"^(https?:)?//", raw, re.IGNORECASE):
@@ -507,7 +519,33 @@ def resolve_image(value: str, ctx: Context):
             else "проверьте имя файла и папку или добавьте картинку в content/images/"
         )
         return "E301", f"картинки «{path}» нет в папке content — {hint}"
+    if suffix in PHOTO_EXTENSIONS and ctx.content is not None:
+        wrong = photo_problem(ctx.content / path)
+        if wrong:
+            return "E308", f"картинка «{path}»: {wrong}"
     return path
+
+
+def photo_problem(path: Path) -> str:
+    """Why a JPEG or PNG cannot be published (the site makes its derivatives
+    with plugins/mfc_images), or "" when it opens. Only the file's header is
+    read: the check stays fast with thousands of photos."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _photo_problem(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)  # a photo is often named twice (lead, gallery)
+def _photo_problem(path: str, size: int, mtime: int) -> str:
+    from mfc_images.derivatives import PhotoError, open_photo  # noqa: PLC0415
+
+    try:
+        open_photo(Path(path)).close()
+    except PhotoError as error:
+        return str(error)
+    return ""
 
 
 def gallery(ck: Checker, f: Field, node: yaml.Node):  # noqa: PLR0911  (a return per mistake)

@@ -255,6 +255,7 @@ class SiteCheck:
             article_paths=self.article_paths,
             templates=theme_templates(settings),
             slug_subs=tuple(map(tuple, settings.get("SLUG_REGEX_SUBSTITUTIONS", ()))),
+            content=self.content,
         )
         self.report = Report()
 

@@ -162,7 +162,7 @@ def test_text_size_has_three_steps(open_page):
 
 def test_images_off_leaves_the_alt_text_in_place(open_page):
     page = open_page(RICH_ITEM_URL)
-    images = page.locator("main img")
+    images = page.locator("main .mfc-prose img")  # the gallery: test_gallery.py
     assert images.count() == 2
     for i in range(images.count()):
         assert images.nth(i).is_visible()
@@ -172,7 +172,7 @@ def test_images_off_leaves_the_alt_text_in_place(open_page):
     page.get_by_role("radio", name="Не показывать").check()
     for i in range(images.count()):
         assert not images.nth(i).is_visible()
-    alts = page.locator(".mfc-img-alt")
+    alts = page.locator(".mfc-prose .mfc-img-alt")
     assert alts.all_inner_texts() == [
         "Изображение: Сотрудники МФЦ принимают документы",
         "Изображение: Здание МФЦ на улице Бабефа",
