@@ -28,6 +28,10 @@ CONTACT_BLOCK = "blocks/contact.md"  # relative to PATH; shown on every page
 FILENAME_METADATA = r"(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)"
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "Новости"
+# Every item gets the category even without category pages: Pelican only
+# applies DEFAULT_CATEGORY when CATEGORY_SAVE_AS is set, and a draft without
+# a category crashes its generate_drafts.
+DEFAULT_METADATA = {"category": "Новости"}
 SLUGIFY_SOURCE = "basename"
 SLUG_REGEX_SUBSTITUTIONS = [
     (r"[^\w\s-]", ""),  # remove non-alphabetical/whitespace/'-' chars
@@ -64,6 +68,8 @@ TAGS_URL = "tags/"
 TAGS_SAVE_AS = "tags/index.html"
 YEAR_ARCHIVE_URL = "news/{date:%Y}/"
 YEAR_ARCHIVE_SAVE_AS = "news/{date:%Y}/index.html"
+MONTH_ARCHIVE_URL = "news/{date:%Y}/{date:%m}/"
+MONTH_ARCHIVE_SAVE_AS = "news/{date:%Y}/{date:%m}/index.html"
 ARCHIVES_URL = "archive/"
 ARCHIVES_SAVE_AS = "archive/index.html"
 # Home page ("home" template) and the paginated news list ("index").
@@ -76,8 +82,10 @@ CATEGORY_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ""
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
+SEARCH_URL = "search/"
+SEARCH_SAVE_AS = "search/index.html"
 # "404" is written to 404.html (Pelican's default for a direct template).
-DIRECT_TEMPLATES = ["home", "index", "tags", "archives", "404"]
+DIRECT_TEMPLATES = ["home", "index", "tags", "archives", "search", "404"]
 PAGINATED_TEMPLATES = {"index": 10, "tag": 10}
 DEFAULT_PAGINATION = 10
 PAGINATION_PATTERNS = [
@@ -90,11 +98,14 @@ RELATIVE_URLS = False  # the theme builds every URL from SITEURL
 THEME = "theme"
 THEME_STATIC_DIR = "static"
 THEME_STATIC_PATHS = ["static"]
+# Templates may also be XML or text files (sitemap.xml, robots.txt).
+TEMPLATE_EXTENSIONS = [".html", ".xml", ".txt"]
 HOME_NEWS_COUNT = 5  # latest news on the home page
 MENUITEMS = [
     ("Новости", "news/"),
     ("Архив", "archive/"),
     ("Темы", "tags/"),
+    ("Поиск", "search/"),
 ]
 DISPLAY_PAGES_ON_MENU = True
 DISPLAY_CATEGORIES_ON_MENU = False
@@ -103,10 +114,28 @@ DISPLAY_CATEGORIES_ON_MENU = False
 PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
     "pelican.plugins.yaml_metadata",
+    "mfc_content",  # after yaml_metadata: its validating reader replaces that one
     "pelican.plugins.neighbors",
     "mfc_dates",
     "mfc_blocks",
+    "mfc_typography",  # Russian typography for titles, summaries and text
+    "mfc_assets",  # fingerprinted theme files: {{ 'css/site.css'|asset }}
+    "mfc_meta",
+    "mfc_feeds",
+    "mfc_search",
 ]
+# Only Markdown is content: an HTML or reST file dropped into news/ is
+# reported by `invoke check`, never published unchecked.
+READERS = {"html": None, "htm": None, "rst": None}
+
+# --- Drafts and scheduled news --------------------------------------------
+# The preview shows drafts (status: draft) and news dated in the future, in
+# their final place and marked; publishconf.py turns this off.
+SHOW_UNPUBLISHED = True
+
+# --- Search (plugins/mfc_search): a Pagefind index of news and pages ------
+SEARCH_INDEX = True
+SEARCH_INDEX_DIR = "pagefind"  # the search bundle, under the output folder
 
 # --- Feeds: off in preview, on in production (publishconf.py) -----------
 FEED_ALL_ATOM = None

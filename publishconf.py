@@ -21,3 +21,30 @@ FEED_ALL_RSS = "feeds/all.rss.xml"
 TAG_FEED_ATOM = "feeds/tags/{slug}.atom.xml"
 TAG_FEED_RSS = "feeds/tags/{slug}.rss.xml"
 FEED_MAX_ITEMS = 20
+
+# Nothing unpublished in production: drafts and news dated in the future get
+# no page, and so no place in lists, feeds, the sitemap or the search index.
+SHOW_UNPUBLISHED = False
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+
+# For search engines: a sitemap of every news item and page, and robots.txt.
+SITEMAP_SAVE_AS = "sitemap.xml"
+ROBOTS_SAVE_AS = "robots.txt"
+DIRECT_TEMPLATES = [*DIRECT_TEMPLATES, "sitemap", "robots"]  # noqa: F405
+
+# Production-only steps after the build: redirects from the old site's URLs
+# (.nginx/redirects.map, read by deploy/nginx) and .gz and .br copies of
+# every text file, served by nginx's gzip_static and brotli_static.
+# pelican-precompress runs after every other `finalized` handler.
+PLUGINS = [*PLUGINS, "mfc_redirects", "pelican.plugins.precompress"]  # noqa: F405
+PRECOMPRESS_GZIP = True
+PRECOMPRESS_BROTLI = True
+PRECOMPRESS_ZOPFLI = False
+PRECOMPRESS_ZSTANDARD = False
+PRECOMPRESS_MIN_SIZE = 256  # smaller files gain nothing from compression
+PRECOMPRESS_OVERWRITE = True  # never keep a stale copy of a changed file
+PRECOMPRESS_TEXT_EXTENSIONS = [
+    ".html", ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".svg",
+    ".atom", ".rss", ".webmanifest",
+]  # fmt: skip

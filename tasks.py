@@ -7,12 +7,21 @@ import sys
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-from invoke import task
+from invoke import Exit, UnexpectedExit, task
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 os.chdir(ROOT)
+sys.path.insert(0, os.path.join(ROOT, "plugins"))  # the site's packages
+
+from mfc_content.build import (  # noqa: E402
+    load_settings,
+    remove_stale_staging,
+    run_check,
+    staged_build,
+)
 
 SETTINGS = {**DEFAULT_CONFIG, **get_settings_from_file("pelicanconf.py")}
 
@@ -28,10 +37,11 @@ CONFIG = {
 }
 
 
-def pelican_run(c, *args: str) -> None:
-    """Run Pelican; any warning fails the build."""
-    argv = [sys.executable, "-m", "pelican", *args, "--fatal", "warnings"]
-    c.run(shlex.join(argv), echo=True)
+def site_build(settings: str) -> None:
+    """Check the content, build into staging, replace output/ only on success."""
+    status = staged_build(settings)
+    if status:
+        raise Exit(code=status)
 
 
 class PreviewHandler(SimpleHTTPRequestHandler):
@@ -54,27 +64,84 @@ class PreviewHandler(SimpleHTTPRequestHandler):
 
 @task
 def clean(c):
-    """Remove the built site and Pelican's caches."""
+    """Remove the built site, staging folders left by killed builds, and caches."""
     for path in (CONFIG["output_path"], "cache"):
         shutil.rmtree(path, ignore_errors=True)
+    remove_stale_staging(Path(CONFIG["output_path"]).resolve())
+
+
+@task
+def check(c):
+    """Check every content file (no build); list all errors with file and line."""
+    if not run_check(CONFIG["settings_base"]):
+        raise Exit(code=1)
 
 
 @task
 def build(c):
-    """Build the site for preview into output/."""
-    pelican_run(c, "-s", CONFIG["settings_base"])
+    """Check, then build the preview (drafts shown, marked) into output/."""
+    site_build(CONFIG["settings_base"])
 
 
 @task
 def publish(c):
-    """Build the production site into output/ (real site URL, feeds on)."""
-    pelican_run(c, "-s", CONFIG["settings_publish"])
+    """Check, then build the production site into output/ (no drafts, feeds on)."""
+    site_build(CONFIG["settings_publish"])
+
+
+@task(
+    help={
+        "title": "the news title, in quotes",
+        "slug": "the address in Latin letters (default: from the title)",
+        "date": "publication date YYYY-MM-DD [HH:MM] (default: today)",
+    }
+)
+def new(c, title, slug="", date=""):
+    """Create a news file from the template: invoke new "Заголовок новости"."""
+    from mfc_content.newitem import NewsError, create_news  # noqa: PLC0415
+
+    try:
+        path = create_news(
+            title, load_settings(CONFIG["settings_base"]), slug=slug, date=date
+        )
+    except NewsError as error:
+        raise Exit(str(error), code=1) from None
+    print(
+        f"Создан файл {os.path.relpath(path)}.\n"
+        "Откройте его, впишите текст вместо строки [[ВПИШИТЕ …]] и проверьте: "
+        "invoke check"
+    )
+
+
+@task(
+    name="import-legacy",
+    help={
+        "source": "an old page (.txt or .html), a folder of them, or a quoted glob",
+        "title": "the title, when importing one page that has none",
+        "slug": "the address in Latin letters, when importing one page",
+    },
+)
+def import_legacy(c, source, title="", slug=""):
+    """Import news pages saved from the old site into content/news/."""
+    from mfc_content.legacy import import_legacy as run_import  # noqa: PLC0415
+
+    def ask(default: str) -> str:
+        if not sys.stdin.isatty():
+            return ""
+        answer = input(f"Заголовок новости (Enter — «{default}»): ").strip()
+        return answer or default
+
+    status = run_import(
+        source, load_settings(CONFIG["settings_base"]), title=title, slug=slug, ask=ask
+    )
+    if status:
+        raise Exit(code=status)
 
 
 @task(help={"port": "port to listen on (default 8000)"})
 def serve(c, port=CONFIG["port"]):
     """Build, then serve the site at http://127.0.0.1:8000/."""
-    build(c)
+    site_build(CONFIG["settings_base"])
 
     handler = partial(PreviewHandler, directory=CONFIG["output_path"])
     server = ThreadingHTTPServer((CONFIG["host"], int(port)), handler)
@@ -95,12 +162,10 @@ def livereload(c, port=CONFIG["port"]):
     from livereload import Server  # noqa: PLC0415  (preview-only dependency)
 
     def rebuild():
-        try:
-            build(c)
-        except Exception as error:  # keep serving the last good site
-            print(
-                f"Build failed ({error}); fix the file and save again.", file=sys.stderr
-            )
+        # A failed build printed its errors and left output/ as it was: the
+        # preview keeps serving the last good site until the file is fixed.
+        if staged_build(CONFIG["settings_base"]):
+            print("Исправьте файл и сохраните его снова.", file=sys.stderr)
 
     rebuild()
     server = Server()
@@ -112,6 +177,77 @@ def livereload(c, port=CONFIG["port"]):
     ):
         server.watch(pattern, rebuild)
     server.serve(host=CONFIG["host"], port=int(port), root=CONFIG["output_path"])
+
+
+def deploy_config():
+    """The deploy target from deploy.local.toml and MFC_DEPLOY_* / MFC_S3_*."""
+    from mfc_deploy import DeployError, load_config  # noqa: PLC0415
+
+    try:
+        return load_config(ROOT)
+    except DeployError as error:
+        raise Exit(f"Deploy settings: {error}", 1) from error
+
+
+@task(
+    help={
+        "target": "ssh (the hosts of deploy.local.toml, default) or s3",
+        "build": "run the production build first (default); --no-build deploys "
+        "output/ as it is",
+        "bwlimit": "ssh: upload speed limit in KiB/s",
+        "full": "s3: upload every file, not only the changed ones",
+    }
+)
+def deploy(c, target="ssh", build=True, bwlimit=0, full=False):
+    """Build for production, then put the site live with zero downtime."""
+    from mfc_deploy import DeployError, s3, ssh_deploy  # noqa: PLC0415
+
+    config = deploy_config()
+    try:
+        if target == "ssh":
+            config.ssh.bwlimit = int(bwlimit) or config.ssh.bwlimit
+            config.ssh.check()
+        elif target == "s3":
+            config.s3.check()
+        else:
+            raise DeployError(f"unknown target {target!r}: use ssh or s3")
+    except DeployError as error:
+        raise Exit(f"Deploy settings: {error}", 1) from error
+    if build:
+        try:
+            publish(c)
+        except (Exit, UnexpectedExit) as error:
+            raise Exit("The build failed: nothing was deployed.", 1) from error
+    output = os.path.join(ROOT, CONFIG["output_path"])
+    try:
+        if target == "ssh":
+            ssh_deploy.deploy(config.ssh, Path(output))
+        else:
+            s3.deploy(config.s3, Path(output), full=full)
+    except DeployError as error:
+        raise Exit(f"Deploy failed: {error}", 1) from error
+
+
+@task(help={"to": "the release to switch to (default: the one before the live one)"})
+def rollback(c, to=""):
+    """Switch every host back to the previous release (or --to a named one)."""
+    from mfc_deploy import DeployError, ssh_deploy  # noqa: PLC0415
+
+    try:
+        ssh_deploy.rollback(deploy_config().ssh, to or None)
+    except DeployError as error:
+        raise Exit(f"Rollback failed: {error}", 1) from error
+
+
+@task
+def releases(c):
+    """List the releases on every host, newest first, marking the live one."""
+    from mfc_deploy import DeployError, ssh_deploy  # noqa: PLC0415
+
+    try:
+        ssh_deploy.list_releases(deploy_config().ssh)
+    except DeployError as error:
+        raise Exit(f"Releases: {error}", 1) from error
 
 
 @task(help={"args": "extra pytest arguments, e.g. -k contact"})

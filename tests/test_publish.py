@@ -1,8 +1,18 @@
 """The production build: real site URL everywhere, feeds, a clean output."""
 
+import json
+import re
 from urllib.parse import urlsplit
 
-from tests.conftest import PUBLISHED_URL
+from tests.conftest import PUBLISHED_URL, UNPUBLISHED_MARK
+from tests.published import published_news, unpublished_news
+
+# Namespace names in XML are identifiers, not links to follow.
+XML_NAMESPACES = (
+    "http://www.w3.org/2005/Atom",
+    "http://purl.org/dc/elements/1.1/",
+    "http://www.sitemaps.org/schemas/sitemap/0.9",
+)
 
 
 def test_production_links_are_absolute_on_the_site_url(published_site):
@@ -36,3 +46,78 @@ def test_production_has_feeds(published_site):
 
 def test_production_starts_from_an_empty_output(published_site):
     assert not (published_site.output / "stale.html").exists()
+
+
+def test_production_has_no_draft_and_no_future_item(published_site):
+    unpublished = unpublished_news(published_site.content)
+    assert {item.title for item in unpublished} == {
+        "Сотрудники МФЦ провели субботник",  # status: draft
+        "МФЦ отметит юбилей",  # dated in the future
+        f"Черновик новости {UNPUBLISHED_MARK}",
+        f"Запланированная новость {UNPUBLISHED_MARK}",
+    }
+    assert not (published_site.output / "drafts").exists()
+    listed = {a["href"] for a in published_site.page("/news/").select("main a")}
+    for item in unpublished:
+        assert not published_site.file(item.url).exists(), item.url
+        assert PUBLISHED_URL + item.url not in listed
+    for item in published_news(published_site.content):
+        assert published_site.file(item.url).is_file(), item.url
+        assert PUBLISHED_URL + item.url in listed
+    assert not (published_site.output / "tags" / "yubilei").exists()
+
+
+JSON_LD_URL_KEYS = {"@id", "url", "logo", "image", "mainEntityOfPage"}
+
+
+def urls_in_head(soup) -> list[str]:
+    """Canonical, feed, Open Graph and JSON-LD URLs of a page."""
+    urls = [link["href"] for link in soup.select('head link[rel="canonical"]')]
+    urls += [link["href"] for link in soup.select('head link[rel="alternate"]')]
+    urls += [
+        node["content"]
+        for node in soup.select("head meta[property]")
+        if node["property"] in {"og:url", "og:image"}
+    ]
+
+    def walk(value, is_url=False):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, key in JSON_LD_URL_KEYS)
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item, is_url)
+        elif is_url:
+            yield value
+
+    for script in soup.select('script[type="application/ld+json"]'):
+        urls += list(walk(json.loads(script.string)))
+    return urls
+
+
+def test_machine_readable_urls_use_the_site_url(published_site):
+    """Feeds, sitemap, robots.txt, canonical URLs, Open Graph and JSON-LD."""
+    checked = 0
+    for path in published_site.html_files():
+        for url in urls_in_head(published_site.page(published_site.url_of(path))):
+            assert url.startswith(PUBLISHED_URL + "/"), f"{path}: {url}"
+            checked += 1
+    assert checked > 100
+    files = ["sitemap.xml", "robots.txt", "feeds/all.atom.xml", "feeds/all.rss.xml"]
+    files += [
+        p.relative_to(published_site.output).as_posix()
+        for p in (published_site.output / "feeds" / "tags").iterdir()
+        if p.suffix == ".xml"  # not the precompressed .gz/.br copies
+    ]
+    for name in files:
+        text = (published_site.output / name).read_text("utf-8")
+        urls = re.findall(r"""https?://[^\s"'<>]+""", text)
+        assert urls, name
+        foreign = [
+            url
+            for url in urls
+            if not url.startswith(PUBLISHED_URL + "/")
+            and url.rstrip("/") != PUBLISHED_URL
+            and not url.startswith(XML_NAMESPACES)
+        ]
+        assert foreign == [], name

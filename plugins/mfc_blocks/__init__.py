@@ -2,8 +2,10 @@
 
 ``content/blocks/contact.md`` (setting ``CONTACT_BLOCK``) holds the
 organisation's contacts as YAML front matter. This plugin reads it once per
-build, derives the link targets (``tel:``, ``mailto:``, the directions page's
-URL) and puts the result into the template context as ``CONTACT``.
+build, validated against the contact block's schema in ``mfc_content`` (the
+same one ``invoke check`` uses), derives the link targets (``tel:``,
+``mailto:``, the directions page's URL) and puts the result into the
+template context as ``CONTACT``.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, fields
 
-import yaml
 from pelican import signals
 
-log = logging.getLogger(__name__)
+# Pelican imports plugins from PLUGIN_PATHS without putting that folder on
+# sys.path; the sibling package mfc_content must be importable all the same.
+PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if PLUGINS_DIR not in sys.path:
+    sys.path.append(PLUGINS_DIR)
 
-FRONT_MATTER_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*\r?$", re.S | re.M)
+from mfc_content import ContentError, read_contact  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,6 +39,7 @@ class Contact:
     email: str
     directions: str  # source path of the directions page, relative to PATH
     hours: str | None = None
+    coordinates: tuple[float, float] | None = None  # (latitude, longitude)
     directions_url: str = ""
     directions_title: str = "Как добраться"
 
@@ -51,25 +60,23 @@ class Contact:
         return "mailto:" + self.email
 
 
-def read_front_matter(path: str) -> dict:
-    """Return the YAML front matter of a Markdown file as a dict."""
-    with open(path, encoding="utf-8-sig") as f:
-        text = f.read()
-    match = FRONT_MATTER_RE.match(text)
-    if not match:
-        raise ValueError(f"{path}: no YAML front matter between '---' lines")
-    data = yaml.safe_load(match.group(1)) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: front matter is not a set of 'key: value' lines")
-    return data
-
-
 def load_contact(settings: dict) -> Contact:
-    """Read the contact block named by the ``CONTACT_BLOCK`` setting."""
-    path = os.path.join(settings["PATH"], settings["CONTACT_BLOCK"])
-    data = read_front_matter(path)
-    fields = {k: (str(v).strip() if v is not None else None) for k, v in data.items()}
-    return Contact(**fields)
+    """Read and validate the contact block named by ``CONTACT_BLOCK``.
+
+    A block with problems is logged (every problem, in Russian, with file and
+    line), which fails a build run with fatal errors; the site is then
+    rendered with what could be read, never with a traceback.
+    """
+    try:
+        values = read_contact(settings)
+    except ContentError as error:
+        log.error("mfc_blocks: %s", error)
+        values = {}
+    known = {f.name for f in fields(Contact)}
+    values = {k: v for k, v in values.items() if k in known}
+    for name in ("name", "address", "phone", "email", "directions"):
+        values.setdefault(name, "")
+    return Contact(**values)
 
 
 def add_contact(generator) -> None:

@@ -1,0 +1,180 @@
+"""Content that editors cannot break: schema, checks, drafts, scheduled news.
+
+The package holds everything between an editor's Markdown file and Pelican:
+
+- ``schema``: the declared schema of each content kind (news, page, contact
+  block) and its validation; ``source``: reading a file (encodings, the
+  ``---`` fences, YAML with line numbers); ``body``: checks of the text;
+  ``site``: the whole-site check behind ``invoke check``; ``problems``: the
+  catalogue of Russian error messages (one section each in EDITORS.md);
+- ``build``: the staged build (check, Pelican into a staging folder, swap);
+- ``newitem`` and ``legacy``: ``invoke new`` and ``invoke import-legacy``.
+
+As a Pelican plugin it replaces the Markdown reader with one that reads and
+validates files exactly as ``invoke check`` does (so the check and the build
+can never disagree about a file), and it decides what is published:
+
+- ``status: draft`` items and news dated in the future are left out of a
+  production build (they become Pelican drafts, and publishconf.py gives
+  drafts no output file);
+- with ``SHOW_UNPUBLISHED = True`` (the preview) they are built in their
+  final place and carry ``preview_status`` ("draft" or "scheduled") for the
+  theme to mark them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from pelican import signals
+from pelican.plugins.yaml_metadata import YAMLMetadataReader
+
+from .body import Body, scan_html
+from .problems import ContentError, Problem
+from .schema import Checker, validate
+from .site import SiteCheck, current_time, display_path
+from .source import Document, parse
+
+log = logging.getLogger(__name__)
+
+# Pelican readers for these extensions are replaced by ours.
+MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
+
+_checks: dict[tuple, SiteCheck] = {}
+
+
+def site_check_for(settings: dict) -> SiteCheck:
+    """One SiteCheck per build: the content folder is listed once."""
+    key = (str(Path(settings["PATH"]).resolve()), id(settings))
+    if key not in _checks:
+        _checks[key] = SiteCheck(Path(settings["PATH"]), settings)
+    return _checks[key]
+
+
+def read_contact(settings: dict) -> dict:
+    """The contact block's values, validated; ContentError if it is wrong."""
+    check = site_check_for(settings)
+    rel = settings["CONTACT_BLOCK"]
+    path = Path(settings["PATH"]) / rel
+    if rel not in check.ctx.files:
+        raise ContentError(
+            [
+                Problem(
+                    display_path(path),
+                    1,
+                    "E115",
+                    "файла с контактами нет, а он нужен на каждой странице — "
+                    "восстановите его из истории (git checkout -- "
+                    f"content/{rel})",
+                )
+            ]
+        )
+    doc = parse(Document(display_path(path)), path.read_bytes())
+    values = (
+        validate(Checker(doc, check.ctx, "contact", rel_path=rel)) if doc.ok else {}
+    )
+    if doc.problems:
+        raise ContentError(doc.problems)
+    return values
+
+
+class ContentReader(YAMLMetadataReader):
+    """Markdown with YAML front matter, read and validated like `invoke check`."""
+
+    file_extensions: ClassVar[list[str]] = list(MARKDOWN_EXTENSIONS)
+
+    def read(self, source_path):
+        check = site_check_for(self.settings)
+        rel = Path(os.path.relpath(source_path, check.content)).as_posix()
+        item = check._file(rel)
+        if item is None:  # unreadable: the check reported why
+            problems = [
+                p for p in check.report.problems if p.path == check.display(rel)
+            ]
+            problems = problems or [
+                Problem(check.display(rel), 1, "E199", "файл не прочитан — см. выше")
+            ]
+        else:
+            problems = list(item.doc.problems)
+        content = ""
+        if not problems:
+            # The exact HTML is scanned too: the check scans the Markdown.
+            content = self._md.reset().convert(item.doc.body)
+            findings, _ = scan_html(content)
+            summary = item.values.get("summary")
+            if summary:
+                findings += scan_html(self._md.reset().convert(summary))[0]
+            problems = [
+                Problem(item.doc.path, item.doc.body_line, f.code, f.message)
+                for f in findings
+            ]
+        if problems:
+            # One message: with fatal warnings Pelican stops at the first one.
+            log.error("mfc_content: %s", "\n".join(str(p) for p in sorted(problems)))
+            raise ContentError(problems)
+        return content, self._metadata(item, check)
+
+    def _metadata(self, item, check: SiteCheck) -> dict:
+        values = dict(item.values)
+        status = item.status
+        if self.settings.get("SHOW_UNPUBLISHED"):
+            if status in ("draft", "scheduled"):
+                values["preview_status"] = status
+            values["status"] = (
+                "published" if status in ("draft", "scheduled") else status
+            )
+        else:
+            values["status"] = "draft" if status == "scheduled" else status
+        # The slug, when not given, comes from the file name (FILENAME_METADATA).
+        return self._parse_yaml_metadata(values, item.doc.path)
+
+
+def add_reader(readers) -> None:
+    for extension in MARKDOWN_EXTENSIONS:
+        readers.reader_classes[extension] = ContentReader
+
+
+def drop_unpublished(generator) -> None:
+    """Unpublished content is never written: no page, feed or sitemap entry.
+
+    In a production build drafts and scheduled news are Pelican drafts.
+    Dropping them here (in place, so the template context loses them too) is
+    stronger than an empty DRAFT_SAVE_AS, and avoids Pelican's draft writer,
+    which needs a category this site does not have.
+    """
+    for name in ("drafts", "drafts_translations", "draft_pages", "draft_translations"):
+        items = getattr(generator, name, None)
+        if isinstance(items, list):
+            items.clear()
+
+
+def forget_checks(pelican) -> None:
+    """A new build (e.g. in a long-lived process) lists the content again."""
+    _checks.clear()
+
+
+def register() -> None:
+    # initialized: each Pelican run starts from a fresh listing of content/.
+    signals.initialized.connect(forget_checks)
+    # readers_init: our reader must replace the Markdown readers before any
+    # generator reads a file (pelican-yaml-metadata registers on the same
+    # signal; PLUGINS lists this plugin after it, so ours wins).
+    signals.readers_init.connect(add_reader)
+    # *_generator_finalized: everything is read and sorted, nothing written.
+    signals.article_generator_finalized.connect(drop_unpublished)
+    signals.page_generator_finalized.connect(drop_unpublished)
+
+
+__all__ = [
+    "Body",
+    "ContentError",
+    "ContentReader",
+    "Problem",
+    "current_time",
+    "read_contact",
+    "register",
+    "site_check_for",
+]

@@ -1,0 +1,239 @@
+"""The staged build behind ``invoke build`` and ``invoke publish``.
+
+1. Check every content file (``site.check_site``); on any problem print them
+   all and stop: nothing is built.
+2. Run Pelican, warnings and errors fatal, into a fresh staging folder beside
+   the output folder. The staging folder *is* Pelican's OUTPUT_PATH, so
+   plugins that post-process the output on ``finalized`` write into it.
+3. Only when Pelican succeeded, swap the staging folder and the output folder
+   (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, two renames
+   elsewhere) and delete the old output.
+
+So a failed build leaves the last good output byte for byte as it was, and
+the preview server never sees a half-written site.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pelican.settings import read_settings
+
+from .problems import ContentError
+from .site import check_site, current_time, display_path
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+STAGING = ".staging-"
+TRACEBACK_RE = re.compile(r"^(Traceback \(most recent call last\):|  |\s*\^+\s*$)")
+
+
+def load_settings(settings_file: str | os.PathLike, content=None) -> dict:
+    """Pelican's settings from a file, optionally for another content folder."""
+    override = {"PATH": str(Path(content).resolve())} if content else None
+    return read_settings(str(settings_file), override=override)
+
+
+def settings_or_none(settings_file, content, err) -> dict | None:
+    """The settings, or None after saying in Russian why they can't be read."""
+    try:
+        return load_settings(settings_file, content)
+    except Exception as error:
+        print(
+            f"{settings_file}: не удалось прочитать настройки сайта ({error}) — "
+            "проверьте, что команда запущена в папке проекта и что папка "
+            "content на месте",
+            file=err,
+        )
+        return None
+
+
+def run_check(settings_file, content=None, *, env=None, out=None, err=None) -> bool:
+    """`invoke check`: print every problem, or a short all-clear. True if clean."""
+    out, err = out or sys.stdout, err or sys.stderr
+    settings = settings_or_none(settings_file, content, err)
+    if settings is None:
+        return False
+    env = os.environ if env is None else env
+    now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
+    report = check_site(settings["PATH"], settings, now)
+    if report.problems:
+        tell([*map(str, report.problems), report.summary()], out, err)
+    else:
+        print(report.summary(), file=out)
+    return report.ok
+
+
+def staged_build(
+    settings_file, content=None, output=None, *, env=None, out=None, err=None
+) -> int:
+    """Check, build into staging, swap on success. Returns an exit status."""
+    out, err = out or sys.stdout, err or sys.stderr
+    settings_file = Path(settings_file).resolve()
+    env = dict(os.environ if env is None else env)
+    settings = settings_or_none(settings_file, content, err)
+    if settings is None:
+        return 2
+    output = Path(output or settings["OUTPUT_PATH"]).resolve()
+    shown = display_path(output)
+    now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
+    report = check_site(settings["PATH"], settings, now)
+    if not report.ok:
+        lines = [*map(str, report.problems), report.summary()]
+        tell([*lines, f"Сайт не собран: папка {shown}/ не изменилась."], out, err)
+        return 1
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(output)
+    staging = Path(
+        tempfile.mkdtemp(
+            prefix=f"{output.name}{STAGING}{os.getpid()}-", dir=output.parent
+        )
+    )
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pelican",
+                str(settings["PATH"]),
+                "--output",
+                str(staging),
+                "--settings",
+                str(settings_file),
+                "--fatal",
+                "warnings",
+                "--log-handler",
+                "plain",
+            ],
+            cwd=settings_file.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        log = (result.stdout + result.stderr).strip()
+        if result.returncode != 0 or not any(staging.iterdir()):
+            failed = (
+                "Сборка не удалась (сообщения Pelican выше) — папка "
+                f"{shown}/ не изменилась."
+            )
+            tell([without_tracebacks(log), failed], out, err)
+            return result.returncode or 1
+        if log:
+            print(log, file=out)
+        swap(staging, output)
+        print(f"Сайт собран в {shown}/.", file=out)
+        return 0
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def tell(lines: list[str], out, err) -> None:
+    """Print problems to stderr, and to stdout too when that goes elsewhere.
+
+    In a terminal (or with 2>&1) they appear once; when the output is
+    captured separately (a cron log, a CI step, a script) both streams carry
+    the full list, so no reader of either misses which file is wrong.
+    """
+    text = "\n".join(lines)
+    print(text, file=err)
+    if not _same_stream(out, err):
+        print(text, file=out)
+
+
+def _same_stream(a, b) -> bool:
+    try:
+        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
+    except (AttributeError, OSError, ValueError):
+        return a is b
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def without_tracebacks(log: str) -> str:
+    """Pelican's log without Python tracebacks (the last line stays)."""
+    kept, skipping = [], False
+    for line in log.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            skipping = True
+            continue
+        if skipping and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux); False where that is not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE):
+        code = ctypes.get_errno()
+        if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            return False
+        raise OSError(code, os.strerror(code), str(b))
+    return True
+
+
+def swap(staging: Path, output: Path) -> None:
+    """Put the staging folder in place of the output folder."""
+    if not (output.exists() or output.is_symlink()):
+        staging.rename(output)
+        return
+    if exchange(staging, output):
+        return  # staging now holds the old output; the caller deletes it
+    old = output.with_name(f"{output.name}{STAGING}{os.getpid()}-old")
+    output.rename(old)
+    try:
+        staging.rename(output)
+    except OSError:
+        old.rename(output)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_stale_staging(output: Path) -> None:
+    """Delete staging folders left by builds that were killed."""
+    pattern = re.compile(re.escape(output.name + STAGING) + r"(\d+)-")
+    for path in output.parent.glob(f"{output.name}{STAGING}*"):
+        match = pattern.match(path.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+__all__ = ["ContentError", "run_check", "staged_build", "swap", "tell"]

@@ -1,0 +1,486 @@
+"""Russian typography for titles, summaries and text (DESIGN.md, rules 1–7).
+
+Each rule is a small pure function on text: it takes a string and returns the
+string with one rule applied, and running it twice changes nothing. They work
+on plain text and on *masked* HTML: ``typographize`` replaces every tag,
+comment, entity-free protected fragment (``code``, ``pre``, ``kbd``, ``samp``,
+``script``, ``style``, URLs, e-mail addresses, phone numbers) by a one-character
+placeholder from Unicode's private use area, runs the rules once over the whole
+document, and puts the fragments back. So the rules never see attributes,
+code or URLs, and quotes or no-break spaces work across inline tags
+(``"<em>Мои документы</em>"`` → ``«<em>Мои документы</em>»``).
+
+Placeholders: ``INLINE`` for inline tags (they do not break a phrase),
+``BLOCK`` for every other tag (a paragraph boundary: no rule joins across it),
+``OPAQUE`` for protected fragments (a "word" no rule looks into).
+
+The plugin applies ``typographize`` to what a reader returns (the HTML text,
+the title and the summary), so the result is stored in Pelican's reader cache
+along with the rest: a cached file is not processed again. Typogrify's
+``widont`` still runs afterwards (pelicanconf.py). The filter is also
+available in templates as ``|ru_typography`` (for the contact block).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from markupsafe import Markup
+from pelican import signals
+
+log = logging.getLogger(__name__)
+
+NBSP = "\u00a0"
+EM_DASH = "\u2014"
+EN_DASH = "\u2013"
+
+INLINE = "\ue000"
+BLOCK = "\ue001"
+OPAQUE = "\ue002"
+PLACEHOLDER_RE = re.compile("[\ue000-\ue002]")
+
+# Elements whose text is phrasing content: they do not end a phrase.
+INLINE_TAGS = frozenset(
+    (
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "i",
+        "img",
+        "ins",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+        "wbr",
+    )
+)
+# Elements whose whole content is left alone: inline ones (a "word" to the
+# rules) and block ones (a paragraph boundary).
+SKIP_INLINE_TAGS = ("code", "kbd", "samp", "svg", "math")
+SKIP_BLOCK_TAGS = ("pre", "script", "style", "textarea")
+SKIP_TAGS = SKIP_INLINE_TAGS + SKIP_BLOCK_TAGS
+
+# --- Protected fragments -------------------------------------------------
+# A telephone number, as people write them in Russia: +7 8512 668-807,
+# 8 (8512) 66-88-07, 8-800-100-70-10, 66-88-07. The digit counts keep
+# ranges (2013-2026) and dates (2013-09-20) out.
+_SEP = r"[ \u00a0\-]"
+PHONE = (
+    rf"\+\d{{1,3}}(?:[ \u00a0()\-]{{0,2}}\d){{9,12}}(?!\d)"
+    rf"|(?<![\d+])8{_SEP}?\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
+    rf"|(?<![\d+])8{_SEP}800(?:{_SEP}?\d){{7}}(?!\d)"
+    rf"|(?<![\d+(])\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
+    r"|(?<![\w+\-])\d{1,3}(?:-\d{2}){2}(?![\w\-])"
+)
+URL = r"(?:https?|ftp)://[^\s<>\"«»]+|(?<![\w.@])www\.[^\s<>\"«»]+"
+EMAIL = r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
+TAG = r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+
+
+def _mask_re(*, urls: bool, emails: bool) -> re.Pattern:
+    """The masking regex; URL and e-mail patterns only where the text can
+    hold one (they are the costly part of the scan)."""
+    opaque = [PHONE_GUARDED, r"[\ue000-\ue002]"]
+    if urls:
+        opaque.insert(0, URL)
+    if emails:
+        opaque.insert(0, EMAIL)
+    return re.compile(
+        rf"""
+        (?P<skip><(?P<skipname>{"|".join(SKIP_TAGS)})\b{TAG[1:]}.*?</(?P=skipname)\s*>)
+        |(?P<comment><!--.*?-->|<![^>]*>|<\?[^>]*>)
+        |(?P<tag></?(?P<tagname>[a-zA-Z][\w:\-]*){TAG[1:]})
+        |(?P<opaque>{"|".join(opaque)})
+        """,
+        re.S | re.I | re.X,
+    )
+
+
+# A phone number starts with a digit, "+" or "(": checked first, cheaply.
+PHONE_GUARDED = rf"(?=[\d+(])(?:{PHONE})"
+MASK_RES = {
+    (urls, emails): _mask_re(urls=urls, emails=emails)
+    for urls in (False, True)
+    for emails in (False, True)
+}
+URL_HINTS = ("://", "www.", "WWW.")
+
+
+# --- Rules ----------------------------------------------------------------
+# "Not a space and not a paragraph boundary", for the rules' look-arounds.
+_NB = r"[^\s\ue001]"
+
+QUOTE_RE = re.compile('["«»„“\ue001]')
+_OPENING_CONTEXT = frozenset(" \t\n\r\u00a0([{«„/\u2014\u2013-" + BLOCK)
+
+
+def _next_significant(text: str, start: int) -> str:
+    """The character at `start` or after it, skipping inline-tag placeholders."""
+    i = start
+    while i < len(text) and text[i] == INLINE:
+        i += 1
+    return text[i] if i < len(text) else BLOCK
+
+
+def quotes(text: str) -> str:
+    """Straight quotes become «ёлочки» outside and „лапки“ inside.
+
+    >>> quotes('Центр "Мои документы"')
+    'Центр «Мои документы»'
+    >>> quotes('"Форум "Стратегия" в Ельце"')
+    '«Форум „Стратегия“ в Ельце»'
+
+    A quote after a space, a bracket or another opening quote opens, any
+    other closes; one with spaces on both sides is left alone. Nesting starts
+    again at every paragraph.
+    """
+    if '"' not in text:
+        return text
+    out: list[str] = []
+    depth = 0
+    before = BLOCK  # the last character written, inline tags skipped
+    last = 0
+    for match in QUOTE_RE.finditer(text):
+        char, pos = match.group(), match.start()
+        segment = text[last:pos]
+        out.append(segment)
+        before = segment.rstrip(INLINE)[-1:] or before
+        last = match.end()
+        if char == BLOCK:
+            depth = 0
+        elif char in "«„":
+            depth += 1
+        elif char in "»“":
+            depth = max(depth - 1, 0)
+        elif before in _OPENING_CONTEXT:
+            if not _next_significant(text, last).isspace():
+                depth += 1
+                char = "«" if depth == 1 else "„"
+        else:
+            char = "»" if depth <= 1 else "“"
+            depth = max(depth - 1, 0)
+        out.append(char)
+        before = char
+    out.append(text[last:])
+    return "".join(out)
+
+
+_NUMBER = r"\d+(?:[:.,]\d+)?"
+RANGE_RE = re.compile(
+    rf"(?<![\w.,:\-\u2013])({_NUMBER})[ \u00a0]?[\-\u2013\u2014][ \u00a0]?({_NUMBER})"
+    r"(?![\w\-\u2013]|[.,:]\d)"
+)
+
+
+def ranges(text: str) -> str:
+    """A range of numbers or times takes an en dash without spaces.
+
+    >>> ranges("пн-пт 9:00-18:00, 2013 - 2026 годы")
+    'пн-пт 9:00–18:00, 2013–2026 годы'
+    """
+    return RANGE_RE.sub(rf"\1{EN_DASH}\2", text)
+
+
+DASH_RE = re.compile(rf"(?<={_NB})\s+(?:-{{1,3}}|[\u2013\u2014])(?=\s)")
+
+
+def dashes(text: str) -> str:
+    """A hyphen (or dash) between spaces becomes an em dash, bound to the
+    word before it.
+
+    >>> dashes("Москва - столица")
+    'Москва\\xa0— столица'
+    """
+    return DASH_RE.sub(NBSP + EM_DASH, text)
+
+
+MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+# Units and words that stay on the line of the number before them. Entries
+# ending in a dot need no word boundary after them.
+UNITS = (
+    "г.",
+    "гг.",
+    "год",
+    "года",
+    "году",
+    "годом",
+    "годах",
+    "лет",
+    "в.",
+    "вв.",
+    "век",
+    "века",
+    "руб.",
+    "рубль",
+    "рубля",
+    "рублей",
+    "коп.",
+    "копеек",
+    "тыс.",
+    "млн",
+    "млрд",
+    "трлн",
+    "₽",
+    "%",
+    "‰",
+    "°C",
+    "°С",
+    "°",
+    "мг",
+    "кг",
+    "г",
+    "т",
+    "мм",
+    "см",
+    "м",
+    "км",
+    "м²",
+    "км²",
+    "га",
+    "мл",
+    "л",
+    "с",
+    "мин.",
+    "мин",
+    "ч",
+    "час",
+    "часа",
+    "часов",
+    "шт.",
+    "чел.",
+    "человек",
+    "дня",
+    "дней",
+    "день",
+)
+_UNIT_ALT = "|".join(
+    re.escape(u) + ("" if u.endswith(".") or not u[-1].isalnum() else r"(?!\w)")
+    for u in sorted(MONTHS + UNITS, key=len, reverse=True)
+)
+NUMBER_UNIT_RE = re.compile(rf"(\d)\s+(?=(?:{_UNIT_ALT}))")
+
+
+def number_units(text: str) -> str:
+    """A number keeps its unit, month or «г.» on the same line.
+
+    >>> number_units("20 сентября 2013 г., 5 кг, 100 руб.")
+    '20\\xa0сентября 2013\\xa0г., 5\\xa0кг, 100\\xa0руб.'
+    """
+    return NUMBER_UNIT_RE.sub(rf"\1{NBSP}", text)
+
+
+ABBREVIATIONS = (
+    "г",
+    "ул",
+    "д",
+    "пр",
+    "просп",
+    "пер",
+    "пл",
+    "наб",
+    "ш",
+    "обл",
+    "мкр",
+    "корп",
+    "стр",
+    "кв",
+    "каб",
+    "оф",
+    "им",
+    "ст",
+    "тел",
+    "рис",
+    "см",
+    "т",
+    "п",
+    "с",
+    "гл",
+    "разд",
+    "ч",
+)
+ABBREVIATION_SET = frozenset(ABBREVIATIONS)
+ABBREVIATION_RE = re.compile(
+    r"(?<![\w.\-])(?<!\d\s)([а-я]{1,5})\.\s+(?=[\w«\"\ue000\ue002])"
+)
+
+
+def _bind_abbreviation(match: re.Match) -> str:
+    word = match.group(1)
+    return word + "." + NBSP if word in ABBREVIATION_SET else match.group()
+
+
+def abbreviations(text: str) -> str:
+    """An abbreviation such as «г.», «ул.», «д.» stays with what follows.
+
+    >>> abbreviations("г. Астрахань, ул. Бабефа, д. 8, т. е. центр")
+    'г.\\xa0Астрахань, ул.\\xa0Бабефа, д.\\xa08, т.\\xa0е. центр'
+    """
+    return ABBREVIATION_RE.sub(_bind_abbreviation, text)
+
+
+NUMERO_RE = re.compile(r"([№§])[ \u00a0]*(?=\d)")
+
+
+def numero(text: str) -> str:
+    """The number sign is followed by a no-break space.
+
+    >>> numero("приказ №5, § 3")
+    'приказ №\\xa05, §\\xa03'
+    """
+    return NUMERO_RE.sub(rf"\1{NBSP}", text)
+
+
+INITIALS_RE = re.compile(
+    r"(?=[А-ЯЁ])"  # every case starts with a capital: a cheap first check
+    r"(?:(?<!\w)([А-ЯЁ]\.)\s*(?=[А-ЯЁ]\.)"  # И. И.
+    r"|(?<!\w)([А-ЯЁ]\.)\s+(?=[А-ЯЁ][а-яё])"  # И. Иванов
+    r"|(?<![\w])([А-ЯЁ][а-яё]+)\s+(?=[А-ЯЁ]\.\s*[А-ЯЁ]\.))"  # Иванов И. И.
+)
+
+
+def initials(text: str) -> str:
+    """Initials stay together and with the surname.
+
+    >>> initials("И.И. Иванов и Петров П. П.")
+    'И.\\xa0И.\\xa0Иванов и Петров\\xa0П.\\xa0П.'
+    """
+    return INITIALS_RE.sub(lambda m: (m[1] or m[2] or m[3]) + NBSP, text)
+
+
+SHORT_WORD_RE = re.compile(rf"(?<![\w\-.])([а-яё]{{1,2}}|[А-ЯЁ][а-яё]?)\s+(?={_NB})")
+
+
+def short_words(text: str) -> str:
+    """One- and two-letter words (в, на, и, не…) stay with the next word.
+
+    >>> short_words("Форум прошёл в Ельце и на сайте")
+    'Форум прошёл в\\xa0Ельце и\\xa0на\\xa0сайте'
+    """
+    return SHORT_WORD_RE.sub(rf"\1{NBSP}", text)
+
+
+# The order matters: quotes first (later rules see «), ranges before dashes
+# (a spaced hyphen between numbers is a range), short words last.
+RULES: tuple[Callable[[str], str], ...] = (
+    quotes,
+    ranges,
+    dashes,
+    number_units,
+    abbreviations,
+    numero,
+    initials,
+    short_words,
+)
+
+
+# --- Driver ----------------------------------------------------------------
+def _mask(html: str) -> tuple[str, list[str]]:
+    """Replace tags and protected fragments with placeholders."""
+    saved: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        saved.append(match.group())
+        name = match.group("tagname")
+        if name is not None:
+            return INLINE if name.lower() in INLINE_TAGS else BLOCK
+        skipped = match.group("skipname")
+        if skipped is not None:
+            return OPAQUE if skipped.lower() in SKIP_INLINE_TAGS else BLOCK
+        if match.group("comment") is not None:
+            return BLOCK
+        return OPAQUE
+
+    mask_re = MASK_RES[any(hint in html for hint in URL_HINTS), "@" in html]
+    return mask_re.sub(keep, html), saved
+
+
+def _unmask(text: str, saved: list[str]) -> str:
+    fragments = iter(saved)
+    return PLACEHOLDER_RE.sub(lambda _: next(fragments), text)
+
+
+def typographize(html: str) -> str:
+    """Apply every rule to the text of an HTML fragment (or plain text).
+
+    >>> typographize('<p><a href="tel:+78512668807">+7 8512 668-807</a> - "в часы"</p>')
+    '<p><a href="tel:+78512668807">+7 8512 668-807</a>\\xa0— «в\\xa0часы»</p>'
+    """
+    if not html:
+        return html
+    text, saved = _mask(html)
+    for rule in RULES:
+        text = rule(text)
+    return _unmask(text, saved)
+
+
+def ru_typography(value: str | None) -> Markup | str | None:
+    """Jinja filter: typographize a value, keeping it safe for templates."""
+    if not value:
+        return value
+    result = typographize(str(value))
+    return Markup(result) if isinstance(value, Markup) else result
+
+
+# --- Pelican glue ----------------------------------------------------------
+TYPOGRAPHIC_METADATA = ("title", "summary")
+_WRAPPED = "_mfc_typography_wrapped"
+
+
+def _wrap_read(read):
+    def read_with_typography(source_path):
+        content, metadata = read(source_path)
+        content = typographize(content)
+        for key in TYPOGRAPHIC_METADATA:
+            if isinstance(metadata.get(key), str):
+                metadata[key] = typographize(metadata[key])
+        return content, metadata
+
+    return read_with_typography
+
+
+def wrap_readers(generator) -> None:
+    """Typographize what each reader of this generator returns."""
+    readers = getattr(generator, "readers", None)
+    for reader in getattr(readers, "readers", {}).values():
+        if not getattr(reader, _WRAPPED, False):
+            reader.read = _wrap_read(reader.read)
+            setattr(reader, _WRAPPED, True)
+    generator.env.filters["ru_typography"] = ru_typography
+
+
+def register() -> None:
+    # generator_init is sent once a generator's readers exist (after every
+    # readers_init receiver, e.g. pelican-yaml-metadata's, has chosen the
+    # reader classes) and before any file is read. Wrapping the readers'
+    # output puts the typographized text into Pelican's reader cache.
+    signals.generator_init.connect(wrap_readers)

@@ -1,0 +1,139 @@
+"""The staged build: output/ is replaced only by a complete, successful build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from mfc_content.build import remove_stale_staging, swap, tell
+from tests.conftest import tree_hash
+
+
+def test_pelican_failure_after_a_clean_check_keeps_output(project):
+    """A broken template passes the content check but fails Pelican."""
+    good = tree_hash(project.output)
+    template = project.root / "theme" / "templates" / "article.html"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "{{ article.content }}", "{{ article.content|no_such_filter }}"
+        ),
+        encoding="utf-8",
+    )
+    try:
+        result = project.invoke("build")
+    finally:
+        project.restore("theme")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "no_such_filter" in log
+    assert "Сборка не удалась" in log
+    assert "Traceback" not in log
+    assert tree_hash(project.output) == good
+    assert not list(project.root.glob("output.staging-*"))
+
+
+POST_BUILD_PLUGIN = """
+import logging, os
+from pelican import signals
+
+def finalized(pelican):
+    out = pelican.settings["OUTPUT_PATH"]
+    with open(os.path.join(out, "post-build.txt"), "w") as f:
+        f.write(out)
+    if os.environ.get("POST_BUILD_WARNS"):
+        logging.getLogger(__name__).warning("post_build: something looks wrong")
+
+def register():
+    signals.finalized.connect(finalized)
+"""
+
+
+def with_post_build_plugin(project, **env):
+    """Build with a plugin that, like a search indexer, writes on `finalized`."""
+    plugin = project.root / "plugins" / "post_build"
+    plugin.mkdir()
+    (plugin / "__init__.py").write_text(POST_BUILD_PLUGIN, encoding="utf-8")
+    conf = project.root / "pelicanconf.py"
+    original = conf.read_text(encoding="utf-8")
+    conf.write_text(original + '\nPLUGINS = [*PLUGINS, "post_build"]\n', "utf-8")
+    try:
+        return project.invoke("build", **env)
+    finally:
+        conf.write_text(original, encoding="utf-8")
+        project.restore("plugins")
+
+
+def test_post_build_steps_write_into_staging_and_land_in_output(project):
+    result = with_post_build_plugin(project)
+    assert result.returncode == 0, result.stderr
+    written_to = (project.output / "post-build.txt").read_text(encoding="utf-8")
+    assert os.path.basename(written_to).startswith("output.staging-")
+    project.invoke("build")  # back to the plain site
+
+
+def test_warnings_are_fatal_even_after_rendering(project):
+    good = tree_hash(project.output)
+    result = with_post_build_plugin(project, POST_BUILD_WARNS="1")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "something looks wrong" in log
+    assert tree_hash(project.output) == good
+
+
+def test_successful_build_replaces_output_whole(project):
+    stale = project.output / "stale-page.html"
+    stale.write_text("from an old build", encoding="utf-8")
+    result = project.invoke("build")
+    assert result.returncode == 0, result.stderr
+    assert "Сайт собран в output/" in result.stdout
+    assert not stale.exists()
+    assert (project.output / "index.html").is_file()
+    assert not list(project.root.glob("output.staging-*"))
+    mode = (project.output).stat().st_mode & 0o777
+    assert mode & 0o055 == 0o055  # readable by the web server, like before
+
+
+def test_swap_exchanges_whole_folders(tmp_path):
+    output, staging = tmp_path / "output", tmp_path / "output.staging-1-x"
+    output.mkdir()
+    (output / "old.html").write_text("old")
+    staging.mkdir()
+    (staging / "new.html").write_text("new")
+    swap(staging, output)
+    assert [p.name for p in output.iterdir()] == ["new.html"]
+    # The old output is left where the staging folder was, for the caller to delete.
+    assert [p.name for p in staging.iterdir()] == ["old.html"]
+
+
+def test_swap_into_a_first_build(tmp_path):
+    output, staging = tmp_path / "output", tmp_path / "output.staging-1-x"
+    staging.mkdir()
+    (staging / "index.html").write_text("first")
+    swap(staging, output)
+    assert (output / "index.html").read_text() == "first"
+    assert not staging.exists()
+
+
+def test_staging_left_by_a_killed_build_is_removed(tmp_path):
+    output = tmp_path / "output"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = tmp_path / f"output.staging-{dead.stdout.strip()}-abc"
+    live = tmp_path / f"output.staging-{os.getpid()}-def"
+    stale.mkdir()
+    live.mkdir()
+    remove_stale_staging(output)
+    assert not stale.exists()
+    assert live.exists()
+
+
+def test_problems_reach_both_streams_once_each(tmp_path):
+    """Captured separately (cron, CI), both streams list the problems; in a
+    terminal or with 2>&1 they are printed once."""
+    with (tmp_path / "out").open("w") as out, (tmp_path / "err").open("w") as err:
+        tell(["a.md:1: что-то — исправьте [E106]"], out, err)
+    assert (tmp_path / "out").read_text() == (tmp_path / "err").read_text()
+    with (tmp_path / "both").open("w") as both:
+        tell(["a.md:1: что-то — исправьте [E106]"], both, both)
+    assert (tmp_path / "both").read_text().count("a.md:1:") == 1

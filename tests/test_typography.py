@@ -1,0 +1,289 @@
+"""Russian typography (mfc_typography): each rule, the HTML driver, the site.
+
+In the expected strings "~" stands for a no-break space (U+00A0), so a
+difference is visible in the test table and in a failure message.
+"""
+
+import doctest
+
+import pytest
+
+import mfc_typography
+from mfc_typography import (
+    abbreviations,
+    dashes,
+    initials,
+    number_units,
+    numero,
+    quotes,
+    ranges,
+    ru_typography,
+    short_words,
+    typographize,
+    wrap_readers,
+)
+from tests.conftest import ROOT, text_of
+
+NBSP = "\u00a0"
+
+
+def nb(text: str) -> str:
+    """Write a no-break space as "~" in test tables."""
+    return text.replace("~", NBSP)
+
+
+RULE_CASES = [
+    # --- 1. one- and two-letter words
+    (short_words, "Форум прошёл в Ельце", "Форум прошёл в~Ельце"),
+    (short_words, "и на сайте, и по телефону", "и~на~сайте, и~по~телефону"),
+    (short_words, "В ходе форума", "В~ходе форума"),
+    (short_words, "не позднее", "не~позднее"),
+    (short_words, "из-за погоды", "из-за погоды"),  # "за" belongs to "из-за"
+    (short_words, "субъектов РФ и регионов", "субъектов РФ и~регионов"),
+    (short_words, "Так и есть", "Так и~есть"),
+    (short_words, "word in English", "word in English"),  # Latin is left alone
+    # --- 2. a spaced hyphen between words is an em dash
+    (dashes, "Москва - столица", "Москва~— столица"),
+    (dashes, "МФЦ -- это центр", "МФЦ~— это центр"),
+    (dashes, "МФЦ — это центр", "МФЦ~— это центр"),
+    (dashes, "МФЦ – это центр", "МФЦ~— это центр"),
+    (dashes, "IT-технологий", "IT-технологий"),  # a hyphen inside a word stays
+    (dashes, "научно-образовательных", "научно-образовательных"),
+    # --- 3. ranges take an en dash without spaces
+    (ranges, "18-19 сентября", "18–19 сентября"),
+    (ranges, "с 9:00-18:00", "с 9:00–18:00"),
+    (ranges, "2013 - 2026 годы", "2013–2026 годы"),
+    (ranges, "2013—2026", "2013–2026"),
+    (ranges, "пн-пт", "пн-пт"),
+    (ranges, "1,5-2 часа", "1,5–2 часа"),
+    (ranges, "дата 2013-09-20", "дата 2013-09-20"),  # an ISO date is no range
+    (ranges, "COVID-19", "COVID-19"),
+    (ranges, "в 1990-е годы", "в 1990-е годы"),
+    # --- 4. quotes: «ёлочки» outside, „лапки“ inside
+    (quotes, 'центр "Мои документы"', "центр «Мои документы»"),
+    (quotes, '"Форум "Стратегия" в Ельце"', "«Форум „Стратегия“ в Ельце»"),
+    (quotes, "«уже» правильно", "«уже» правильно"),
+    (quotes, 'форум «Центр "Мои документы"»', "форум «Центр „Мои документы“»"),
+    (quotes, '("в скобках")', "(«в скобках»)"),
+    (quotes, 'рост 5 " 3', 'рост 5 " 3'),  # a lone quote between spaces
+    # --- 5. no-break spaces: numbers, abbreviations, №, initials
+    (number_units, "20 сентября 2013 г.", "20~сентября 2013~г."),
+    (number_units, "в 2013 году", "в 2013~году"),
+    (number_units, "5 кг, 100 руб., 20 %", "5~кг, 100~руб., 20~%"),
+    (number_units, "3 млн рублей", "3~млн рублей"),
+    (number_units, "20 субъектов", "20 субъектов"),  # not a unit
+    (number_units, "1 мая", "1~мая"),
+    (abbreviations, "г. Астрахань", "г.~Астрахань"),
+    (abbreviations, "ул. Бабефа, д. 8", "ул.~Бабефа, д.~8"),
+    (abbreviations, "т. е. центр", "т.~е. центр"),
+    (abbreviations, "в 2013 г. Затем", "в 2013 г. Затем"),  # year, not a town
+    (numero, "приказ № 5", "приказ №~5"),
+    (numero, "приказ №5", "приказ №~5"),
+    (numero, "§ 3", "§~3"),
+    (initials, "И. И. Иванов", "И.~И.~Иванов"),
+    (initials, "И.И. Иванов", "И.~И.~Иванов"),
+    (initials, "Иванов И. И.", "Иванов~И.~И."),
+    (initials, "А. Пушкин", "А.~Пушкин"),
+    (initials, "в РФ. Вот", "в РФ. Вот"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "expected"),
+    RULE_CASES,
+    ids=[f"{rule.__name__}:{text}" for rule, text, _ in RULE_CASES],
+)
+def test_rule(rule, text, expected):
+    assert rule(nb(text)) == nb(expected)
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "expected"),
+    RULE_CASES,
+    ids=[f"{rule.__name__}:{text}" for rule, text, _ in RULE_CASES],
+)
+def test_rule_is_idempotent(rule, text, expected):
+    once = rule(nb(text))
+    assert rule(once) == once
+
+
+HTML_CASES = [
+    # The seed item's first sentence.
+    (
+        "<p>18-19 сентября 2013 года в г. Ельце прошел форум</p>",
+        "<p>18–19~сентября 2013~года в~г.~Ельце прошел форум</p>",
+    ),
+    # Quotes across inline tags.
+    (
+        '<p>центр "<em>Мои документы</em>"</p>',
+        "<p>центр «<em>Мои документы</em>»</p>",
+    ),
+    # A short word before a link stays with the link.
+    (
+        '<p>форум в <a href="/x/">Ельце</a></p>',
+        '<p>форум в~<a href="/x/">Ельце</a></p>',
+    ),
+    # Attributes are never touched.
+    (
+        '<p><a href="/a - b/" title="в г. &quot;Ельце&quot; - 1-2">ссылка</a></p>',
+        '<p><a href="/a - b/" title="в г. &quot;Ельце&quot; - 1-2">ссылка</a></p>',
+    ),
+    # Code, pre, kbd, samp, script, style are left alone.
+    (
+        '<p>Введите <code>a - "b" в 1-2</code> и <kbd>Ctrl - C</kbd></p>',
+        '<p>Введите <code>a - "b" в 1-2</code> и~<kbd>Ctrl - C</kbd></p>',
+    ),
+    (
+        '<pre><code>x = "в г. Ельце" - 1-2\n</code></pre>',
+        '<pre><code>x = "в г. Ельце" - 1-2\n</code></pre>',
+    ),
+    ('<script>var a = "в" - 1;</script>', '<script>var a = "в" - 1;</script>'),
+    ('<style>a { content: "в - и" }</style>', '<style>a { content: "в - и" }</style>'),
+    # Phone numbers are never altered, wherever they are.
+    ("<p>+7 8512 668-807</p>", "<p>+7 8512 668-807</p>"),
+    ("<p>тел. 8 (8512) 66-88-07</p>", "<p>тел.~8 (8512) 66-88-07</p>"),
+    ("<p>звоните 66-88-07</p>", "<p>звоните 66-88-07</p>"),
+    ("<p>8-800-100-70-10</p>", "<p>8-800-100-70-10</p>"),
+    (
+        '<p><a href="tel:+78512668807">+7 8512 668-807</a></p>',
+        '<p><a href="tel:+78512668807">+7 8512 668-807</a></p>',
+    ),
+    # E-mail addresses and URLs in the text are left alone.
+    (
+        "<p>пишите на mfc.astrakhan@astrobl.ru - ответим</p>",
+        "<p>пишите на~mfc.astrakhan@astrobl.ru~— ответим</p>",
+    ),
+    (
+        "<p>см. https://example.org/a-b?x=1-2&amp;y=в и www.mfc-30.ru/1-2</p>",
+        "<p>см.~https://example.org/a-b?x=1-2&amp;y=в и~www.mfc-30.ru/1-2</p>",
+    ),
+    # No rule joins across a paragraph boundary.
+    ("<p>и</p>\n<p>- слово</p>", "<p>и</p>\n<p>- слово</p>"),
+    ('<p>"начало</p><p>конец"</p>', "<p>«начало</p><p>конец»</p>"),
+    # Comments are left alone.
+    ("<!-- в - 1-2 --><p>в городе</p>", "<!-- в - 1-2 --><p>в~городе</p>"),
+    # Plain text (a title).
+    (
+        'Сотрудники МФЦ приняли участие в форуме "Стратегия" 18-19 сентября',
+        "Сотрудники МФЦ приняли участие в~форуме «Стратегия» 18–19~сентября",
+    ),
+]
+
+
+@pytest.mark.parametrize(("html", "expected"), HTML_CASES)
+def test_typographize_html(html, expected):
+    assert typographize(nb(html)) == nb(expected)
+
+
+@pytest.mark.parametrize(("html", "expected"), HTML_CASES)
+def test_typographize_is_idempotent(html, expected):
+    once = typographize(nb(html))
+    assert typographize(once) == once
+
+
+def test_private_use_characters_in_the_input_survive():
+    text = "в \ue000 и \ue001 - \ue002"
+    assert typographize(text).replace(NBSP, " ").replace("—", "-") == text
+
+
+def test_docstring_examples_hold():
+    result = doctest.testmod(mfc_typography, raise_on_error=False)
+    assert result.failed == 0
+    assert result.attempted >= 10
+
+
+# --- On the built site -------------------------------------------------------
+ITEM = "/news/2013/forum-v-eltse/"
+
+
+def test_seed_item_text_is_typographized(site):
+    prose = site.page(ITEM).select_one("main .mfc-prose")
+    first = prose.find("p").get_text()
+    assert first.startswith(nb("18–19~сентября 2013~года в~г.~Ельце"))
+    assert "«Стратегия совершенствования" in first
+    assert '"' not in prose.get_text()
+
+
+def test_seed_summary_is_typographized(site):
+    summary = site.page("/news/page/3/").select(".mfc-news-card__summary")[-1]
+    assert summary.get_text().startswith(nb("18–19~сентября 2013~года в~Ельце"))
+
+
+def test_titles_are_typographized_in_the_page_and_plain_in_head(site):
+    soup = site.page(ITEM)
+    h1 = soup.find("h1")
+    assert nb("в~международном форуме") in h1.get_text()
+    source = site.file(ITEM).read_text(encoding="utf-8")
+    head = source[: source.index("</head>")]
+    title = head[head.index("<title>") + 7 : head.index("</title>")]
+    # Plain text: no tags, no character references, the page's own title.
+    assert "<" not in title
+    assert "&" not in title
+    assert " ".join(title.split()).startswith(text_of(h1) + " — ")
+    for meta in soup.select("head meta[content]"):
+        assert "<" not in meta["content"], meta
+
+
+def test_contact_block_address_keeps_its_parts_together(site):
+    address = site.page("/").select_one("header .mfc-contact__value")
+    assert nb("г.~Астрахань, ул.~Бабефа, д.~8") in address.get_text()
+
+
+def test_fixture_rich_item_keeps_code_phone_email_and_url(site, rich_item):
+    prose = site.page(rich_item).select_one("main .mfc-prose")
+    assert prose.find("code").get_text() == 'a - "b" в 1-2'
+    text = text_of(prose)
+    assert "+7 8512 668-807" in text
+    assert "mfc.astrakhan@astrobl.ru" in text
+    assert "https://example.org/a-b?x=1-2" in text
+    assert "«Мои документы»" in text
+    link = prose.find("a", href="https://example.org/a-b?x=1-2")
+    assert link is not None
+
+
+# --- The Pelican hook --------------------------------------------------------
+class FakeGenerator:
+    """What wrap_readers uses of a generator: its readers and Jinja env."""
+
+    def __init__(self, readers):
+        self.readers = readers
+        self.env = type("Env", (), {"filters": {}})()
+
+
+def test_reader_output_is_typographized_once_and_cached(tmp_path):
+    from pelican.readers import Readers  # noqa: PLC0415
+    from pelican.settings import read_settings  # noqa: PLC0415
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "item.md").write_text(
+        '---\ntitle: Форум "Стратегия" в Ельце\nsummary: Форум в Ельце - итоги\n'
+        "---\n\nФорум прошёл 18-19 сентября в г. Ельце.\n",
+        encoding="utf-8",
+    )
+    settings = read_settings(
+        str(ROOT / "pelicanconf.py"),
+        override={
+            "PATH": str(content),
+            "CACHE_PATH": str(tmp_path / "cache"),
+            "CACHE_CONTENT": True,
+            "LOAD_CONTENT_CACHE": True,
+            "TYPOGRIFY": False,
+        },
+    )
+    readers = Readers(settings, "article")
+    generator = FakeGenerator(readers)
+    wrap_readers(generator)
+    wrap_readers(generator)  # a second generator_init must not wrap twice
+    assert generator.env.filters["ru_typography"] is ru_typography
+    item = readers.read_file(str(content), "item.md")
+    assert item.title == nb("Форум «Стратегия» в~Ельце")
+    assert item.summary == nb("<p>Форум в~Ельце~— итоги</p>")
+    assert nb("18–19~сентября в~г.~Ельце") in item.content
+    readers.save_cache()
+
+    # A new build that reads from the cache gets the typographized text
+    # without running the filter again (its readers are not even wrapped).
+    cached = Readers(settings, "article").read_file(str(content), "item.md")
+    assert cached.title == item.title
+    assert cached.content == item.content
