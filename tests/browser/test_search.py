@@ -502,4 +502,7 @@ def test_production_search_finds_no_draft_or_future_item(browser, http_published
     for query in ("субботник", "юбилея"):
         search(tab, query)
         expect(tab.get_by_role("status")).to_contain_text("ничего не найдено")
+    # Pagefind may still be fetching fragments: let those requests finish
+    # before the context (and the responses it holds) goes away.
+    context.unroute_all(behavior="wait")
     context.close()
