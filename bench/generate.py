@@ -29,25 +29,67 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 PLACES = [
-    "Астрахани", "Ахтубинске", "Знаменске", "Камызяке", "Харабалях", "Нариманове",
-    "Красном Яре", "Володарском", "Енотаевке", "Лимане", "Икряном", "Черном Яре",
+    "Астрахани",
+    "Ахтубинске",
+    "Знаменске",
+    "Камызяке",
+    "Харабалях",
+    "Нариманове",
+    "Красном Яре",
+    "Володарском",
+    "Енотаевке",
+    "Лимане",
+    "Икряном",
+    "Черном Яре",
 ]
 SERVICES = [
-    "выдача паспорта гражданина РФ", "регистрация по месту жительства",
-    "оформление СНИЛС", "получение ИНН", "регистрация права собственности",
-    "выдача справки об отсутствии судимости", "оформление материнского капитала",
-    "постановка на кадастровый учёт", "оформление загранпаспорта",
-    "выдача водительского удостоверения", "назначение пенсии",
-    "получение выписки из ЕГРН", "оформление субсидии на оплату ЖКУ",
-    "регистрация индивидуального предпринимателя", "выдача охотничьего билета",
+    "выдача паспорта гражданина РФ",
+    "регистрация по месту жительства",
+    "оформление СНИЛС",
+    "получение ИНН",
+    "регистрация права собственности",
+    "выдача справки об отсутствии судимости",
+    "оформление материнского капитала",
+    "постановка на кадастровый учёт",
+    "оформление загранпаспорта",
+    "выдача водительского удостоверения",
+    "назначение пенсии",
+    "получение выписки из ЕГРН",
+    "оформление субсидии на оплату ЖКУ",
+    "регистрация индивидуального предпринимателя",
+    "выдача охотничьего билета",
 ]
 TOPICS = [
-    "график работы", "новые услуги", "приём документов", "электронные услуги",
-    "госуслуги", "материнский капитал", "недвижимость", "пенсии", "бизнес",
-    "паспорта", "социальная поддержка", "выездное обслуживание", "праздники",
-    "опрос", "вакансии", "форум", "семинар", "административная реформа",
-    "филиалы", "ветераны", "многодетные семьи", "молодёжь", "кадастр",
-    "ЕГРН", "налоги", "МВД", "Росреестр", "ПФР", "ФНС", "соцзащита",
+    "график работы",
+    "новые услуги",
+    "приём документов",
+    "электронные услуги",
+    "госуслуги",
+    "материнский капитал",
+    "недвижимость",
+    "пенсии",
+    "бизнес",
+    "паспорта",
+    "социальная поддержка",
+    "выездное обслуживание",
+    "праздники",
+    "опрос",
+    "вакансии",
+    "форум",
+    "семинар",
+    "административная реформа",
+    "филиалы",
+    "ветераны",
+    "многодетные семьи",
+    "молодёжь",
+    "кадастр",
+    "ЕГРН",
+    "налоги",
+    "МВД",
+    "Росреестр",
+    "ПФР",
+    "ФНС",
+    "соцзащита",
 ]
 OPENINGS = [
     "С {date} в {place} начал работу новый офис «Мои документы».",
@@ -101,7 +143,9 @@ def fill(rng: random.Random, template: str, date: dt.datetime) -> str:
 
 
 def paragraph(rng: random.Random, date: dt.datetime, links: list[str]) -> str:
-    sentences = [fill(rng, rng.choice(SENTENCES), date) for _ in range(rng.randint(2, 6))]
+    sentences = [
+        fill(rng, rng.choice(SENTENCES), date) for _ in range(rng.randint(2, 6))
+    ]
     if rng.random() < 0.25:
         i = rng.randrange(len(sentences))
         sentences[i] = f"**{sentences[i]}**"
@@ -163,9 +207,10 @@ def yaml_front_matter(meta: dict) -> str:
     return "\n".join([*lines, "---", "", ""])
 
 
-def plain_metadata(meta: dict) -> str:
+def plain_metadata(meta: dict, slug: str) -> str:
     return (
         f"Title: {meta['title']}\n"
+        f"Slug: {slug}\n"
         f"Date: {meta['date']:%Y-%m-%d %H:%M}\n"
         f"Summary: {meta['summary']}\n"
         f"Tags: {', '.join(meta['tags'])}\n\n"
@@ -173,21 +218,29 @@ def plain_metadata(meta: dict) -> str:
 
 
 def png(width: int, height: int, seed: int) -> bytes:
-    """A small valid RGB PNG with a gradient (no Pillow needed)."""
+    """A valid RGB PNG with a gradient, written without Pillow."""
+    reds = bytes((x * 255 // width + seed * 20) % 256 for x in range(width))
+    blue = bytes([128]) * width
     rows = bytearray()
     for y in range(height):
-        rows.append(0)
-        for x in range(width):
-            rows += bytes(((x * 255 // width + seed * 20) % 256, y * 255 // height, 128))
+        row = bytearray(3 * width)
+        row[0::3], row[1::3], row[2::3] = reds, bytes([y * 255 // height]) * width, blue
+        rows += b"\0" + row
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(
-        b"IDAT", zlib.compress(bytes(rows), 6)
-    ) + chunk(b"IEND", b"")
+    idat = zlib.compress(bytes(rows), 6)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"IDAT", idat),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 def generate(count: int, dest: Path, flavour: str = "ours", seed: int = 2013) -> None:
@@ -210,7 +263,10 @@ def generate(count: int, dest: Path, flavour: str = "ours", seed: int = 2013) ->
         folder = dest / "news" / f"{date:%Y}"
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{date:%Y-%m-%d}-{slug_for(n)}.md"
-        head = yaml_front_matter(meta) if flavour == "ours" else plain_metadata(meta)
+        if flavour == "ours":
+            head = yaml_front_matter(meta)
+        else:
+            head = plain_metadata(meta, slug_for(n))
         (folder / name).write_text(head + body, encoding="utf-8")
         earlier.append(f"/news/{date:%Y}/{slug_for(n)}/")
 
