@@ -331,14 +331,15 @@ def main() -> None:
     info = machine()
     work = Path(tempfile.mkdtemp(prefix="mfc-bench-"))
     results = []
+    command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
     try:
         for n in args.sizes:
             results.append(run_size(n, args.repeat, work / str(n), env))
+            # After every N: a long run cut short still leaves its figures.
+            write_report(results, info, command, args.report)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    command = " ".join(["bench/run.py", *sys.argv[1:]])
-    write_report(results, info, command, args.report)
     print(table(results))
 
 
