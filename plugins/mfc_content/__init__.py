@@ -38,6 +38,7 @@ from .problems import ContentError, Problem
 from .schema import Checker, validate
 from .site import SiteCheck, current_time, display_path
 from .source import Document, parse
+from .speed import freeze_urls, thaw_urls
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,10 @@ def register() -> None:
     # initialized: each Pelican run starts from a fresh listing of content/.
     signals.initialized.connect(forget_checks)
     signals.initialized.connect(forget_memos)
+    signals.initialized.connect(thaw_urls)
+    # all_generators_finalized: every item's metadata is final, nothing is
+    # written yet; from here to the end of the build URLs are kept (speed.py).
+    signals.all_generators_finalized.connect(freeze_urls)
     # readers_init: our reader must replace the Markdown readers before any
     # generator reads a file (pelican-yaml-metadata registers on the same
     # signal; PLUGINS lists this plugin after it, so ours wins).
@@ -176,6 +181,7 @@ def register() -> None:
     signals.page_generator_finalized.connect(drop_unpublished)
     # finalized: the build succeeded; keep what it computed for the next one.
     signals.finalized.connect(save_memos)
+    signals.finalized.connect(thaw_urls)
 
 
 __all__ = [
