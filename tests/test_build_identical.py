@@ -5,8 +5,11 @@ lists, links, tags, photos) is published four times, comparing every file of
 output/ byte for byte, the .gz and .br copies and the search bundle included:
 
 1. clean (no cache) and 2. again with the cache from 1: identical;
-3. after editing one item, with the cache, and 4. the same content clean
-   (cache removed): identical, and the edit is on the page.
+3. after editing one item, with the cache, and 4. the same content in a
+   clean serial build (no cache, RENDER_PROCESSES = 1): identical, and the
+   edit is on the page.
+
+Builds 1–3 write the news pages in two processes (pelicanconf.py).
 
 And a change of the theme (or a plugin, or a setting) invalidates the cache:
 its build key changes, and the new build shows the change.
@@ -84,8 +87,16 @@ def test_cached_builds_are_byte_identical_to_clean_builds(bench_project):
         if name.endswith(f"/{item.stem[11:]}/index.html")
     )
     assert re.search("Правка: приём 5–7(\u00a0|&nbsp;)января", page.decode())
+    # The reference: a clean, serial build (no cache, one process).
     shutil.rmtree(project.root / "cache")
-    assert_same(publish(project), edited)
+    conf = project.root / "pelicanconf.py"
+    settings = conf.read_text(encoding="utf-8")
+    try:
+        conf.write_text(settings + "\nRENDER_PROCESSES = 1\n", encoding="utf-8")
+        serial = publish(project)
+    finally:
+        conf.write_text(settings, encoding="utf-8")
+    assert_same(serial, edited)
 
 
 def test_a_theme_change_invalidates_the_cache(bench_project):

@@ -38,7 +38,7 @@ from .problems import ContentError, Problem
 from .schema import Checker, validate
 from .site import SiteCheck, current_time, display_path
 from .source import Document, parse
-from .speed import freeze_urls, thaw_urls
+from .speed import freeze_urls, parallel_articles, serial_articles, thaw_urls
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,7 @@ def register() -> None:
     signals.initialized.connect(forget_checks)
     signals.initialized.connect(forget_memos)
     signals.initialized.connect(thaw_urls)
+    signals.initialized.connect(parallel_articles)
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)
@@ -182,6 +183,7 @@ def register() -> None:
     # finalized: the build succeeded; keep what it computed for the next one.
     signals.finalized.connect(save_memos)
     signals.finalized.connect(thaw_urls)
+    signals.finalized.connect(serial_articles)
 
 
 __all__ = [
