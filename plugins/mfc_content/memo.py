@@ -18,8 +18,10 @@ off and caches only what is a pure function of text:
 
 One SQLite file per build key under ``CACHE_PATH`` (``memo-<key>.sqlite``);
 the most recent few are kept, so preview and production builds each keep
-theirs. New entries are written and entries the build did not use removed
-when the build has finished (``finalized``): a failed build changes nothing.
+theirs. New entries are written as they come (a few hundred at a time, so
+a big build does not hold them all in memory; they are right whatever the
+build does next); entries the build did not use are removed only when it
+has finished (``finalized``): a failed build removes nothing.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any
 # Settings that say where a build writes, not what it makes.
 VOLATILE_SETTINGS = ("OUTPUT_PATH", "CACHE_PATH")
 VERSIONED = ("pelican", "markdown", "pyyaml", "typogrify", "smartypants")
+FLUSH_EVERY = 256  # new entries held in memory before they are written
 KEEP_DATABASES = 4  # preview, production, and a couple being switched between
 PREFIX = "memo-"
 
@@ -91,12 +94,19 @@ class Memo:
         self.path = self.folder / f"{PREFIX}{key}.sqlite"
         self._db: sqlite3.Connection | None = None
         if self.path.is_file():
-            self._db = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, timeout=60
-            )
+            self._db = self._connect()
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
         self.hits = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60)
+        with db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB)"
+            )
+        return db
 
     def get(self, kind: str, text: str, compute: Callable[[str], Any]) -> Any:
         """compute(text), from the cache when it was computed before."""
@@ -113,23 +123,36 @@ class Memo:
             return pickle.loads(blob)
         value = compute(text)
         self.new[entry] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self.new) >= FLUSH_EVERY:
+            self._flush()
         return value
 
-    def save(self) -> None:
-        """Write the new entries, drop unused ones and old databases."""
+    def _flush(self) -> None:
+        """Write the new entries (pure results: right even if the build
+        fails later), so they are not all held in memory."""
+        if not self.new:
+            return
+        if self._db is None:
+            self._db = self._connect()
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO memo VALUES (?, ?)", self.new.items()
+            )
+        self.new.clear()
+
+    def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=60)
+
+    def save(self) -> None:
+        """After a good build: write the rest, drop unused entries and old
+        databases."""
+        self._flush()
+        db = self._db or self._connect()
+        self._db = None
         try:
             with db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB)"
-                )
-                db.executemany(
-                    "INSERT OR REPLACE INTO memo VALUES (?, ?)", self.new.items()
-                )
                 db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
                 db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
                 db.execute("DELETE FROM memo WHERE key NOT IN (SELECT key FROM used)")
@@ -166,6 +189,5 @@ def save_memos(pelican=None) -> None:
 def forget_memos(pelican=None) -> None:
     """On `initialized`: a new build computes its key again."""
     for memo in _memos.values():
-        if memo._db is not None:
-            memo._db.close()
+        memo.close()
     _memos.clear()

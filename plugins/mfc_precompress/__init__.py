@@ -83,10 +83,10 @@ def _open_cache(cache: Path, *, readonly: bool) -> sqlite3.Connection | None:
     return db
 
 
-def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], dict, int]:
-    """Write the copies of some files.
+def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], int]:
+    """Write the copies of some files; store new copies in the cache.
 
-    Returns (cache keys used, new cache entries, copies written).
+    Returns (cache keys used, copies written).
     """
     paths, cache, levels = job
     db = _open_cache(Path(cache), readonly=True)
@@ -119,7 +119,16 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], dict, in
     finally:
         if db:
             db.close()
-    return used, new, written
+    if new:  # written here: the copies never pile up in the main process
+        db = _open_cache(Path(cache), readonly=False)
+        try:
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO copies VALUES (?, ?)", new.items()
+                )
+        finally:
+            db.close()
+    return used, written
 
 
 def files_to_compress(output: Path, extensions, min_size: int) -> list[str]:
@@ -133,12 +142,11 @@ def files_to_compress(output: Path, extensions, min_size: int) -> list[str]:
     return sorted(found)
 
 
-def update_cache(cache: Path, used: set[str], new: dict[str, bytes]) -> None:
-    """Add the new copies; drop the entries this build did not use."""
+def prune_cache(cache: Path, used: set[str]) -> None:
+    """Drop the entries this build did not use."""
     db = _open_cache(cache, readonly=False)
     try:
         with db:
-            db.executemany("INSERT OR REPLACE INTO copies VALUES (?, ?)", new.items())
             db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
             db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in used))
             db.execute("DELETE FROM copies WHERE key NOT IN (SELECT key FROM used)")
@@ -165,15 +173,14 @@ def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
         (paths[i : i + CHUNK], str(cache), levels) for i in range(0, len(paths), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
+    _open_cache(cache, readonly=False).close()  # the table, before the workers
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(compress_many, jobs, chunksize=1)
     else:
         results = [compress_many(job) for job in jobs]
-    used = {key for keys, _, _ in results for key in keys}
-    new = {key: blob for _, entries, _ in results for key, blob in entries.items()}
-    update_cache(cache, used, new)
-    return len(paths), sum(written for _, _, written in results)
+    prune_cache(cache, {key for keys, _ in results for key in keys})
+    return len(paths), sum(written for _, written in results)
 
 
 def precompress_output(pelican) -> None:

@@ -478,7 +478,7 @@ def wrap_readers(generator) -> None:
     readers = getattr(generator, "readers", None)
     for reader in getattr(readers, "readers", {}).values():
         if not getattr(reader, _WRAPPED, False):
-            reader.read = _wrap_read(reader.read, generator.settings)
+            reader.read = _wrap_read(reader.read, reader.settings)
             setattr(reader, _WRAPPED, True)
     generator.env.filters["ru_typography"] = ru_typography
 
