@@ -290,6 +290,11 @@ def svg_plot(results: list[dict]) -> str:
             f"{x(r['n']):.1f},{y(r['steps'][key]['seconds']):.1f}" for r in results
         )
         dash = ' stroke-dasharray="6 4"' if key == "plain" else ""
+        for r in results:  # a dot per measurement (one N draws no line)
+            out.append(
+                f'<circle cx="{x(r["n"]):.1f}" cy="{y(r["steps"][key]["seconds"]):.1f}"'
+                f' r="3" fill="{colour}"/>'
+            )
         out.append(
             f'<polyline points="{points}" fill="none" stroke="{colour}" '
             f'stroke-width="2"{dash}/>'
