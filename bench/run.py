@@ -94,6 +94,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "pelican": pelican,
         "system": platform.platform(terse=True),
+        "measured": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
     }
 
 
@@ -319,11 +320,11 @@ def write_report(results: list[dict], info: dict, command: str, dest: Path) -> N
         encoding="utf-8",
     )
     (dest / "time.svg").write_text(svg_plot(results), encoding="utf-8")
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = info.get("measured") or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     repeats = ", ".join(f"{r['n']:,}: {r['repeat']}" for r in results)
     text = f"""# Benchmark: our build against plain Pelican
 
-Measured {when} with
+Measured {when} UTC with
 
     {command}
 
