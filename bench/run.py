@@ -24,7 +24,8 @@ interpreter start-up included, as a person waiting for the command sees them.
 
 Results: the median of each measurement and its ratio to (1), written to
 REPORT/README.md (a Markdown table and the machine), REPORT/results.json and
-REPORT/time.svg (time against N).
+REPORT/time.svg (time against N); REPORT is bench/report (committed: the
+figures the README links to), or bench/results/quick with --quick.
 """
 
 from __future__ import annotations
@@ -355,18 +356,25 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="N=200, one run (CI)")
-    parser.add_argument("--report", type=Path, default=HERE / "report")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="where to write the report (default bench/report; with --quick, "
+        "bench/results/quick, not committed)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument(
         "--from-json", type=Path, help="only rewrite the report from a results.json"
     )
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.repeat = [200], 1
+    if args.report is None:
+        args.report = HERE / ("results/quick" if args.quick else "report")
     if args.from_json:
         saved = json.loads(args.from_json.read_text(encoding="utf-8"))
         write_report(saved["results"], saved["machine"], saved["command"], args.report)
         return
-    if args.quick:
-        args.sizes, args.repeat = [200], 1
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     info = machine()
     work = Path(tempfile.mkdtemp(prefix="mfc-bench-"))
