@@ -157,4 +157,5 @@ TRANSLATION_FEED_RSS = None
 # --- Build --------------------------------------------------------------
 OUTPUT_PATH = "output"
 DELETE_OUTPUT_DIRECTORY = False
-LOAD_CONTENT_CACHE = False
+LOAD_CONTENT_CACHE = False  # mfc_content keeps its own cache (memo.py)
+RENDER_PROCESSES = 2  # news pages are written by two processes (both cores)

@@ -36,14 +36,13 @@ DIRECT_TEMPLATES = [*DIRECT_TEMPLATES, "sitemap", "robots"]  # noqa: F405
 # Production-only steps after the build: redirects from the old site's URLs
 # (.nginx/redirects.map, read by deploy/nginx) and .gz and .br copies of
 # every text file, served by nginx's gzip_static and brotli_static.
-# pelican-precompress runs after every other `finalized` handler.
-PLUGINS = [*PLUGINS, "mfc_redirects", "pelican.plugins.precompress"]  # noqa: F405
-PRECOMPRESS_GZIP = True
-PRECOMPRESS_BROTLI = True
-PRECOMPRESS_ZOPFLI = False
-PRECOMPRESS_ZSTANDARD = False
+# mfc_precompress runs after every other `finalized` handler; it caches the
+# copies by content, so a rebuild compresses only what changed.
+PLUGINS = [*PLUGINS, "mfc_redirects", "mfc_precompress"]  # noqa: F405
 PRECOMPRESS_MIN_SIZE = 256  # smaller files gain nothing from compression
-PRECOMPRESS_OVERWRITE = True  # never keep a stale copy of a changed file
+PRECOMPRESS_BROTLI_QUALITY = 11  # CSS, JavaScript, SVG: few files, every visitor
+PRECOMPRESS_BROTLI_PAGE_QUALITY = 8  # pages and feeds: 40x faster, ~10 % larger
+PRECOMPRESS_PAGE_EXTENSIONS = [".html", ".xml", ".atom", ".rss"]
 PRECOMPRESS_TEXT_EXTENSIONS = [
     ".html", ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".svg",
     ".atom", ".rss", ".webmanifest",

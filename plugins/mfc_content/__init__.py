@@ -33,10 +33,12 @@ from pelican import signals
 from pelican.plugins.yaml_metadata import YAMLMetadataReader
 
 from .body import Body, scan_html
+from .memo import forget_memos, memo_for, save_memos
 from .problems import ContentError, Problem
 from .schema import Checker, validate
 from .site import SiteCheck, current_time, display_path
 from .source import Document, parse
+from .speed import freeze_urls, parallel_articles, serial_articles, thaw_urls
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +104,12 @@ class ContentReader(YAMLMetadataReader):
         content = ""
         if not problems:
             # The exact HTML is scanned too: the check scans the Markdown.
-            content = self._md.reset().convert(item.doc.body)
-            findings, _ = scan_html(content)
+            # A pure function of the text: cached between builds (memo.py).
+            memo = memo_for(self.settings)
+            content, findings = memo.get("body", item.doc.body, self._html)
             summary = item.values.get("summary")
             if summary:
-                findings += scan_html(self._md.reset().convert(summary))[0]
+                findings = findings + memo.get("summary", summary, self._html)[1]
             problems = [
                 Problem(item.doc.path, item.doc.body_line, f.code, f.message)
                 for f in findings
@@ -116,6 +119,11 @@ class ContentReader(YAMLMetadataReader):
             log.error("mfc_content: %s", "\n".join(str(p) for p in sorted(problems)))
             raise ContentError(problems)
         return content, self._metadata(item, check)
+
+    def _html(self, text: str) -> tuple[str, list]:
+        """Markdown → HTML, and what the scan of that HTML finds in it."""
+        html = self._md.reset().convert(text)
+        return html, scan_html(html)[0]
 
     def _metadata(self, item, check: SiteCheck) -> dict:
         values = dict(item.values)
@@ -159,6 +167,12 @@ def forget_checks(pelican) -> None:
 def register() -> None:
     # initialized: each Pelican run starts from a fresh listing of content/.
     signals.initialized.connect(forget_checks)
+    signals.initialized.connect(forget_memos)
+    signals.initialized.connect(thaw_urls)
+    signals.initialized.connect(parallel_articles)
+    # all_generators_finalized: every item's metadata is final, nothing is
+    # written yet; from here to the end of the build URLs are kept (speed.py).
+    signals.all_generators_finalized.connect(freeze_urls)
     # readers_init: our reader must replace the Markdown readers before any
     # generator reads a file (pelican-yaml-metadata registers on the same
     # signal; PLUGINS lists this plugin after it, so ours wins).
@@ -166,6 +180,10 @@ def register() -> None:
     # *_generator_finalized: everything is read and sorted, nothing written.
     signals.article_generator_finalized.connect(drop_unpublished)
     signals.page_generator_finalized.connect(drop_unpublished)
+    # finalized: the build succeeded; keep what it computed for the next one.
+    signals.finalized.connect(save_memos)
+    signals.finalized.connect(thaw_urls)
+    signals.finalized.connect(serial_articles)
 
 
 __all__ = [

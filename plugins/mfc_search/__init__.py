@@ -1,10 +1,11 @@
 """Full-text search: a Pagefind index of the built site.
 
-After Pelican has written the whole site, this plugin runs Pagefind's Python
-API over the output folder and writes the search bundle (``pagefind.js``, the
-WebAssembly, the index and fragments) into ``<output>/<SEARCH_INDEX_DIR>/``,
-once, at that explicit path. The search page (``search.html`` in the theme)
-queries it in the browser with ``pagefind.js``; nothing leaves the site.
+After Pelican has written the whole site, this plugin runs the Pagefind
+binary (package pagefind-bin) over the output folder and writes the search
+bundle (``pagefind.js``, the WebAssembly, the index and fragments) into
+``<output>/<SEARCH_INDEX_DIR>/``, once, at that explicit path. The search
+page (``search.html`` in the theme) queries it in the browser with
+``pagefind.js``; nothing leaves the site.
 
 Only news items and pages are indexed: their templates mark the main content
 with ``data-pagefind-body``, and once any page has that attribute Pagefind
@@ -17,15 +18,15 @@ Settings: ``SEARCH_INDEX`` (bool, default True) and ``SEARCH_INDEX_DIR``
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import re
 import shutil
+import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pagefind.service import PagefindService
+from pagefind_bin import get_executable
 from pelican import signals
 
 log = logging.getLogger(__name__)
@@ -42,30 +43,38 @@ UNUSED_BUNDLE_FILES = (
     "pagefind-component-ui.css",
     "pagefind-highlight.js",
 )
+FOUND_RE = re.compile(r"Found (\d+) files? matching")
 
 
-async def _index_site(site: Path, bundle: Path) -> int:
-    """Read every HTML file under ``site``; write the bundle to ``bundle``.
+def _index_site(site: Path, bundle: Path) -> int:
+    """Run the Pagefind binary over ``site``; write the bundle to ``bundle``.
 
-    Returns the number of HTML files read (indexed or skipped).
+    Returns the number of HTML files read (indexed or skipped). The binary
+    rather than Pagefind's Python API: the API's service answers before
+    every file of the bundle is on disk (a step right after it could read a
+    half-written pagefind-worker.js), and polls at 0.1 s intervals; when
+    the binary has exited, the bundle is complete.
     """
-    async with PagefindService() as service:
-        index = await service.create_index({})
-        result = await index.add_directory(str(site))
-        # Written exactly once, to an explicit path: PagefindIndex as a
-        # context manager would write again (to its default path) on exit.
-        await index.write_files(output_path=str(bundle))
-    return int(result["page_count"])
-
-
-def _run(coro):
-    """Run a coroutine to completion, even if an event loop is running here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    result = subprocess.run(
+        [
+            str(get_executable()),
+            "--site",
+            str(site),
+            "--output-path",
+            str(bundle),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    found = FOUND_RE.search(result.stdout)
+    if result.returncode != 0 or found is None:
+        raise RuntimeError(
+            f"mfc_search: Pagefind failed ({result.returncode}): "
+            f"{(result.stdout + result.stderr).strip()[-2000:]}"
+        )
+    return int(found.group(1))
 
 
 def build_index(
@@ -79,7 +88,7 @@ def build_index(
     site = Path(site).resolve()
     bundle = site / index_dir
     shutil.rmtree(bundle, ignore_errors=True)
-    read = _run(_index_site(site, bundle))
+    read = _index_site(site, bundle)
     for name in UNUSED_BUNDLE_FILES:
         (bundle / name).unlink(missing_ok=True)
     # One fragment per indexed page.

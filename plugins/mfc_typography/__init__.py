@@ -15,8 +15,9 @@ Placeholders: ``INLINE`` for inline tags (they do not break a phrase),
 ``OPAQUE`` for protected fragments (a "word" no rule looks into).
 
 The plugin applies ``typographize`` to what a reader returns (the HTML text,
-the title and the summary), so the result is stored in Pelican's reader cache
-along with the rest: a cached file is not processed again. Typogrify's
+the title and the summary), through the build cache of pure text functions
+(``mfc_content.memo``): text typographized by an earlier build under the
+same code and settings is not processed again. Typogrify's
 ``widont`` still runs afterwards (pelicanconf.py). The filter is also
 available in templates as ``|ru_typography`` (for the contact block).
 """
@@ -29,6 +30,8 @@ from collections.abc import Callable
 
 from markupsafe import Markup
 from pelican import signals
+
+from mfc_content.memo import memo_for
 
 log = logging.getLogger(__name__)
 
@@ -456,13 +459,15 @@ TYPOGRAPHIC_METADATA = ("title", "summary")
 _WRAPPED = "_mfc_typography_wrapped"
 
 
-def _wrap_read(read):
+def _wrap_read(read, settings):
     def read_with_typography(source_path):
         content, metadata = read(source_path)
-        content = typographize(content)
+        # A pure function of the text: cached between builds (mfc_content.memo).
+        memo = memo_for(settings)
+        content = memo.get("typography", content, typographize)
         for key in TYPOGRAPHIC_METADATA:
             if isinstance(metadata.get(key), str):
-                metadata[key] = typographize(metadata[key])
+                metadata[key] = memo.get("typography", metadata[key], typographize)
         return content, metadata
 
     return read_with_typography
@@ -473,7 +478,7 @@ def wrap_readers(generator) -> None:
     readers = getattr(generator, "readers", None)
     for reader in getattr(readers, "readers", {}).values():
         if not getattr(reader, _WRAPPED, False):
-            reader.read = _wrap_read(reader.read)
+            reader.read = _wrap_read(reader.read, reader.settings)
             setattr(reader, _WRAPPED, True)
     generator.env.filters["ru_typography"] = ru_typography
 

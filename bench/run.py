@@ -1,0 +1,395 @@
+"""Benchmark runner: our build against plain Pelican, on the same corpus.
+
+    .venv/bin/python bench/run.py                      # N = 1000, 5000, 10000
+    .venv/bin/python bench/run.py --sizes 1000 5000 --repeat 3
+    .venv/bin/python bench/run.py --quick              # N = 200, once (CI)
+
+For each N it generates the corpus (bench/generate.py) in both flavours,
+copies the project into a temporary folder with that corpus as content/, and
+then, REPEAT times, interleaved so that noise from other work on the machine
+falls on all of them alike, times and measures the peak memory of
+
+1. plain Pelican 4.12 (simple theme, no plugins, no typogrify), output empty;
+2. ``invoke publish`` (our full production build), output and cache empty;
+3. ``invoke publish`` again, nothing changed;
+4. ``invoke publish`` after one item's text was edited;
+5. ``invoke check``;
+6. the search-indexing step alone (``mfc_search.build_index`` on output/).
+
+Every measurement is one fresh process, started from here and reaped with
+``os.wait4``, so its peak memory (``ru_maxrss``) is its own: the largest
+resident set of any process in its tree (the Pagefind binary, for example, is
+a process of its own; the figure is not a sum). Times are wall-clock,
+interpreter start-up included, as a person waiting for the command sees them.
+
+Results: the median of each measurement and its ratio to (1), written to
+REPORT/README.md (a Markdown table and the machine), REPORT/results.json and
+REPORT/time.svg (time against N); REPORT is bench/report (committed: the
+figures the README links to), or bench/results/quick with --quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+PYTHON = sys.executable
+INVOKE = str(Path(PYTHON).with_name("invoke"))
+# What is copied of the project: everything the build reads.
+PROJECT_FILES = ("pelicanconf.py", "publishconf.py", "tasks.py")
+PROJECT_DIRS = ("plugins", "theme")
+
+STEPS = (
+    ("plain", "plain Pelican 4.12, cold (reference)"),
+    ("cold", "ours: `invoke publish`, cold"),
+    ("warm", "ours: `invoke publish`, nothing changed"),
+    ("edit", "ours: `invoke publish` after editing one item"),
+    ("check", "`invoke check`"),
+    ("search", "search indexing alone (Pagefind)"),
+)
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    pelican = subprocess.run(
+        [PYTHON, "-c", "import pelican; print(pelican.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(ram / 2**30, 1),
+        "python": platform.python_version(),
+        "pelican": pelican,
+        "system": platform.platform(terse=True),
+        "measured": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
+    """Run `cmd` in a fresh process: (wall seconds, peak RSS in bytes)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({proc.returncode}):\n"
+            + output.decode(errors="replace")[-4000:]
+        )
+    return elapsed, usage.ru_maxrss * 1024  # Linux reports KiB
+
+
+def prepare(n: int, work: Path) -> tuple[Path, Path]:
+    """The project copy with N generated items, and the plain corpus."""
+    site = work / "site"
+    site.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, site / name)
+    for name in PROJECT_DIRS:
+        shutil.copytree(
+            ROOT / name, site / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    generate(n, site / "content", "ours")
+    generate(n, work / "plain", "plain")
+    return site, work / "plain"
+
+
+def edited_item(site: Path) -> Path:
+    """The item whose text step 4 edits: one in the middle of the archive."""
+    items = sorted((site / "content" / "news").rglob("*.md"))
+    return items[len(items) // 2]
+
+
+def run_size(n: int, repeat: int, work: Path, env: dict) -> dict:
+    site, plain = prepare(n, work)
+    target = edited_item(site)
+    original = target.read_text(encoding="utf-8")
+    samples: dict[str, list[tuple[float, int]]] = {key: [] for key, _ in STEPS}
+    plain_out = work / "plain-output"
+    for rep in range(repeat):
+        shutil.rmtree(plain_out, ignore_errors=True)
+        samples["plain"].append(
+            measure(
+                [
+                    PYTHON,
+                    "-m",
+                    "pelican",
+                    str(plain),
+                    "-s",
+                    str(HERE / "plainconf.py"),
+                    "-o",
+                    str(plain_out),
+                ],
+                work,
+                env,
+            )
+        )
+        for name in ("output", "cache"):
+            shutil.rmtree(site / name, ignore_errors=True)
+        target.write_text(original, encoding="utf-8")
+        samples["cold"].append(measure([INVOKE, "publish"], site, env))
+        samples["warm"].append(measure([INVOKE, "publish"], site, env))
+        target.write_text(
+            original + f"\nДополнение к новости, правка {rep + 1}.\n", encoding="utf-8"
+        )
+        samples["edit"].append(measure([INVOKE, "publish"], site, env))
+        samples["check"].append(measure([INVOKE, "check"], site, env))
+        samples["search"].append(
+            measure(
+                [
+                    PYTHON,
+                    "-c",
+                    "import sys; sys.path.insert(0, 'plugins');"
+                    "from mfc_search import build_index; build_index('output')",
+                ],
+                site,
+                env,
+            )
+        )
+        print(
+            f"N={n} run {rep + 1}/{repeat}: "
+            + ", ".join(f"{k} {v[-1][0]:.2f} s" for k, v in samples.items()),
+            file=sys.stderr,
+            flush=True,
+        )
+    pages = sum(1 for _ in (site / "output").rglob("*.html"))
+    result = {"n": n, "repeat": repeat, "html_pages": pages, "steps": {}}
+    base_time = statistics.median(t for t, _ in samples["plain"])
+    base_rss = statistics.median(m for _, m in samples["plain"])
+    for key, values in samples.items():
+        seconds = statistics.median(t for t, _ in values)
+        rss = statistics.median(m for _, m in values)
+        result["steps"][key] = {
+            "seconds": round(seconds, 3),
+            "all_seconds": [round(t, 3) for t, _ in values],
+            "ratio": round(seconds / base_time, 3),
+            "peak_rss_mib": round(rss / 2**20, 1),
+            "rss_ratio": round(rss / base_rss, 3),
+        }
+    return result
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| N | step | median time | × plain | peak memory | × plain |",
+        "| ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        for key, label in STEPS:
+            s = result["steps"][key]
+            lines.append(
+                f"| {result['n']:,} | {label} | {s['seconds']:.2f} s "
+                f"| {s['ratio']:.2f} | {s['peak_rss_mib']:.0f} MiB "
+                f"| {s['rss_ratio']:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+# The issue's targets at the largest N: (step, what, limit), ratios to plain.
+TARGETS = (
+    ("cold", "seconds", 1.0, "full production build, cold"),
+    ("edit", "seconds", 0.15, "rebuild after editing one item"),
+    ("check", "seconds", 0.1, "`invoke check`"),
+    ("cold", "rss", 1.5, "peak memory of the full build"),
+)
+
+
+def targets(results: list[dict]) -> str:
+    result = max(results, key=lambda r: r["n"])
+    lines = [
+        f"Targets (issue 7) at N = {result['n']:,}:",
+        "",
+        "| target | limit | measured | met |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for key, what, limit, label in TARGETS:
+        step = result["steps"][key]
+        ratio = step["ratio"] if what == "seconds" else step["rss_ratio"]
+        met = "yes" if ratio <= limit else "**no**"
+        lines.append(f"| {label} | ≤ {limit:.2f}× | {ratio:.2f}× | {met} |")
+    return "\n".join(lines)
+
+
+def svg_plot(results: list[dict]) -> str:
+    """Time against N for every step, as a small self-contained SVG."""
+    width, height, left, bottom, top, right = 720, 420, 70, 50, 20, 250
+    sizes = [r["n"] for r in results]
+    top_time = max(s["seconds"] for r in results for s in r["steps"].values())
+    x_max, y_max = max(sizes), top_time * 1.1 or 1
+    colours = ["#000000", "#c0392b", "#e67e22", "#27ae60", "#2980b9", "#8e44ad"]
+
+    def x(n: float) -> float:
+        return left + (width - left - right) * n / x_max
+
+    def y(t: float) -> float:
+        return height - bottom - (height - bottom - top) * t / y_max
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" font-family="sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="#fff"/>',
+        f'<line x1="{left}" y1="{y(0)}" x2="{x(x_max)}" y2="{y(0)}" stroke="#000"/>',
+        f'<line x1="{left}" y1="{y(0)}" x2="{left}" y2="{top}" stroke="#000"/>',
+        f'<text x="{(left + x(x_max)) / 2}" y="{height - 10}" '
+        'text-anchor="middle">news items (N)</text>',
+        f'<text x="15" y="{top + 10}">seconds</text>',
+    ]
+    for n in sizes:
+        out.append(
+            f'<text x="{x(n):.1f}" y="{y(0) + 18}" text-anchor="middle">{n:,}</text>'
+        )
+    for k in range(5):
+        t = y_max * k / 4
+        out.append(
+            f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.1f}</text>'
+        )
+    for (key, label), colour in zip(STEPS, colours, strict=True):
+        points = " ".join(
+            f"{x(r['n']):.1f},{y(r['steps'][key]['seconds']):.1f}" for r in results
+        )
+        dash = ' stroke-dasharray="6 4"' if key == "plain" else ""
+        for r in results:  # a dot per measurement (one N draws no line)
+            out.append(
+                f'<circle cx="{x(r["n"]):.1f}" cy="{y(r["steps"][key]["seconds"]):.1f}"'
+                f' r="3" fill="{colour}"/>'
+            )
+        out.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" '
+            f'stroke-width="2"{dash}/>'
+        )
+        legend_y = top + 20 * (STEPS.index((key, label)) + 1)
+        out.append(
+            f'<line x1="{width - right + 15}" y1="{legend_y - 4}" '
+            f'x2="{width - right + 40}" y2="{legend_y - 4}" stroke="{colour}" '
+            f'stroke-width="2"{dash}/>'
+        )
+        short = label.replace("`", "").replace("ours: ", "")
+        out.append(f'<text x="{width - right + 45}" y="{legend_y}">{short}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def write_report(results: list[dict], info: dict, command: str, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "results.json").write_text(
+        json.dumps({"machine": info, "command": command, "results": results}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
+    (dest / "time.svg").write_text(svg_plot(results), encoding="utf-8")
+    when = info.get("measured") or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    repeats = ", ".join(f"{r['n']:,}: {r['repeat']}" for r in results)
+    text = f"""# Benchmark: our build against plain Pelican
+
+Measured {when} UTC with
+
+    {command}
+
+on {info["cpu"]}, {info["cores"]} cores, {info["ram_gib"]} GiB RAM,
+{info["system"]}, Python {info["python"]}, Pelican {info["pelican"]}
+(the machine was shared with other work: read ratios rather than seconds).
+
+Medians of the runs (per N: {repeats}); every run measured all six steps in
+turn, so the reference and ours saw the same load. Ratios are to plain
+Pelican, cold, at the same N. Peak memory is the largest resident set of any
+one process of the step. The corpus is bench/generate.py's: the same items
+for both, with YAML front matter for ours and Pelican's own `Key: value`
+metadata for plain Pelican (which then needs no plugin to read it).
+
+{table(results)}
+
+{targets(results)}
+
+![time against N](time.svg)
+
+Every run's times are in [results.json](results.json).
+"""
+    (dest / "README.md").write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="N=200, one run (CI)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="where to write the report (default bench/report; with --quick, "
+        "bench/results/quick, not committed)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--from-json", type=Path, help="only rewrite the report from a results.json"
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.repeat = [200], 1
+    if args.report is None:
+        args.report = HERE / ("results/quick" if args.quick else "report")
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        write_report(saved["results"], saved["machine"], saved["command"], args.report)
+        return
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    info = machine()
+    work = Path(tempfile.mkdtemp(prefix="mfc-bench-"))
+    results = []
+    command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
+    try:
+        for n in args.sizes:
+            results.append(run_size(n, args.repeat, work / str(n), env))
+            # After every N: a long run cut short still leaves its figures.
+            write_report(results, info, command, args.report)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

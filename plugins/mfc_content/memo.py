@@ -1,0 +1,193 @@
+"""A build cache for pure text transformations (Markdown → HTML, typography).
+
+Pelican's own content cache is keyed by a file's modification time and never
+notices a change of settings, theme or plugins; it also stores the reader's
+metadata, and ours depends on the time of the build (a scheduled item
+becomes published when its date passes). So the site keeps Pelican's cache
+off and caches only what is a pure function of text:
+
+* each entry's key is the SHA-256 of the *build key*, the kind of
+  transformation and the input text, so an entry is found again only for
+  the same input under the same code and settings;
+* the build key is a hash of the settings (output and cache paths aside),
+  every file of the theme and of the plugin folders, and the versions of
+  Pelican, Python-Markdown, PyYAML and typogrify: change any of them and
+  every entry is missed (and the old database file is soon removed);
+* everything else (reading and validating every file, dates and statuses,
+  links, rendering) runs on every build as before.
+
+One SQLite file per build key under ``CACHE_PATH`` (``memo-<key>.sqlite``);
+the most recent few are kept, so preview and production builds each keep
+theirs. New entries are written as they come (a few hundred at a time, so
+a big build does not hold them all in memory; they are right whatever the
+build does next); entries the build did not use are removed only when it
+has finished (``finalized``): a failed build removes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import sqlite3
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+# Settings that say where a build writes, not what it makes.
+VOLATILE_SETTINGS = ("OUTPUT_PATH", "CACHE_PATH")
+VERSIONED = ("pelican", "markdown", "pyyaml", "typogrify", "smartypants")
+FLUSH_EVERY = 256  # new entries held in memory before they are written
+KEEP_DATABASES = 4  # preview, production, and a couple being switched between
+PREFIX = "memo-"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able stand-in for a settings value that JSON cannot hold."""
+    if isinstance(value, set | frozenset):
+        return sorted(map(repr, value))
+    qualname = getattr(value, "__qualname__", None)
+    if qualname:
+        return f"{getattr(value, '__module__', '')}.{qualname}"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def _tree_digest(digest, root: Path) -> None:
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = Path(folder) / name
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(path.read_bytes())
+
+
+def build_key(settings: dict) -> str:
+    """Hash of what a cached transformation may depend on."""
+    digest = hashlib.sha256()
+    kept = {k: v for k, v in settings.items() if k not in VOLATILE_SETTINGS}
+    digest.update(json.dumps(kept, sort_keys=True, default=_plain).encode())
+    for package in VERSIONED:
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=none".encode())
+    folders = [settings.get("THEME", "")]
+    folders += list(settings.get("PLUGIN_PATHS", []))
+    for folder in folders:
+        path = Path(folder)
+        if path.is_dir():
+            digest.update(str(path).encode())
+            _tree_digest(digest, path)
+    return digest.hexdigest()[:24]
+
+
+class Memo:
+    """Results of pure text functions, kept between builds."""
+
+    def __init__(self, cache_path: str | os.PathLike, key: str):
+        self.folder = Path(cache_path)
+        self.key = key
+        self.path = self.folder / f"{PREFIX}{key}.sqlite"
+        self._db: sqlite3.Connection | None = None
+        if self.path.is_file():
+            self._db = self._connect()
+        self.used: set[str] = set()
+        self.new: dict[str, bytes] = {}
+        self.hits = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60)
+        with db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB)"
+            )
+        return db
+
+    def get(self, kind: str, text: str, compute: Callable[[str], Any]) -> Any:
+        """compute(text), from the cache when it was computed before."""
+        entry = hashlib.sha256(f"{self.key}\0{kind}\0{text}".encode()).hexdigest()
+        self.used.add(entry)
+        blob = self.new.get(entry)
+        if blob is None and self._db is not None:
+            row = self._db.execute(
+                "SELECT value FROM memo WHERE key = ?", (entry,)
+            ).fetchone()
+            blob = row[0] if row else None
+        if blob is not None:
+            self.hits += 1
+            return pickle.loads(blob)
+        value = compute(text)
+        self.new[entry] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self.new) >= FLUSH_EVERY:
+            self._flush()
+        return value
+
+    def _flush(self) -> None:
+        """Write the new entries (pure results: right even if the build
+        fails later), so they are not all held in memory."""
+        if not self.new:
+            return
+        if self._db is None:
+            self._db = self._connect()
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO memo VALUES (?, ?)", self.new.items()
+            )
+        self.new.clear()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def save(self) -> None:
+        """After a good build: write the rest, drop unused entries and old
+        databases."""
+        self._flush()
+        db = self._db or self._connect()
+        self._db = None
+        try:
+            with db:
+                db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
+                db.execute("DELETE FROM memo WHERE key NOT IN (SELECT key FROM used)")
+        finally:
+            db.close()
+        os.utime(self.path)
+        others = sorted(
+            self.folder.glob(f"{PREFIX}*.sqlite"),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in others[KEEP_DATABASES:]:
+            old.unlink(missing_ok=True)
+
+
+_memos: dict[int, Memo] = {}
+
+
+def memo_for(settings: dict) -> Memo:
+    """The build's memo (one per settings object, i.e. per Pelican run)."""
+    memo = _memos.get(id(settings))
+    if memo is None:
+        memo = _memos[id(settings)] = Memo(settings["CACHE_PATH"], build_key(settings))
+    return memo
+
+
+def save_memos(pelican=None) -> None:
+    """On `finalized`: keep what this build computed."""
+    while _memos:
+        _, memo = _memos.popitem()
+        memo.save()
+
+
+def forget_memos(pelican=None) -> None:
+    """On `initialized`: a new build computes its key again."""
+    for memo in _memos.values():
+        memo.close()
+    _memos.clear()

@@ -1,0 +1,88 @@
+"""bench/: the corpus generator and the runner's quick mode (what CI runs).
+
+Speed itself is never asserted here (GUIDE: measured by the benchmark, not by
+timed tests); these tests prove the benchmark measures the real thing.
+"""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import generate
+
+from mfc_content.build import run_check
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_the_corpus_is_deterministic_varied_and_valid(tmp_path, capsys):
+    generate(120, tmp_path / "one")
+    generate(120, tmp_path / "two")
+    one = tree(tmp_path / "one")
+    assert one == tree(tmp_path / "two")
+    news = [text.decode() for name, text in one.items() if name.startswith("news/")]
+    assert len(news) == 120
+    assert any("\n- " in text for text in news)  # lists
+    assert any("](https://" in text for text in news)  # links to other sites
+    assert any("](/news/" in text for text in news)  # links to earlier items
+    assert any("\nimage: images/bench/" in text for text in news)
+    assert any("\ngallery:\n  - photo: images/bench/" in text for text in news)
+    assert len({len(text) // 1000 for text in news}) > 3  # varied lengths
+    assert run_check(ROOT / "pelicanconf.py", tmp_path / "one")
+    assert "ошибок нет" in capsys.readouterr().out
+
+
+def test_the_plain_flavour_has_the_same_items_in_pelican_metadata(tmp_path):
+    generate(30, tmp_path / "ours")
+    generate(30, tmp_path / "plain", "plain")
+    ours = sorted((tmp_path / "ours" / "news").rglob("*.md"))
+    plain = sorted((tmp_path / "plain" / "news").rglob("*.md"))
+    assert [p.name for p in ours] == [p.name for p in plain]
+    text = plain[0].read_text(encoding="utf-8")
+    assert text.startswith("Title: ")
+    assert "\nSlug: novost-00001\n" in text
+    assert (
+        ours[0].read_text(encoding="utf-8").split("---\n")[2].lstrip()
+        == text.split("\n\n", 1)[1]
+    )
+
+
+def test_quick_run_reports_every_step_with_ratios(tmp_path):
+    report = tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--report", str(report)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    data = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    assert data["machine"]["cores"] >= 1
+    assert data["machine"]["cpu"]
+    (size,) = data["results"]
+    assert size["n"] == 200
+    assert size["html_pages"] > 200
+    steps = size["steps"]
+    assert list(steps) == ["plain", "cold", "warm", "edit", "check", "search"]
+    assert steps["plain"]["ratio"] == 1.0
+    for step in steps.values():
+        assert step["seconds"] > 0
+        assert step["peak_rss_mib"] > 10  # a real Python process was measured
+    text = (report / "README.md").read_text(encoding="utf-8")
+    assert text.count("| 200 |") == 6
+    assert "cores" in text
+    svg = ET.parse(report / "time.svg").getroot()
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 6
