@@ -12,6 +12,7 @@ import re
 import shutil
 
 import pytest
+from bs4 import BeautifulSoup
 from PIL import Image, ImageCms
 
 from mfc_deploy.kinds import IMMUTABLE, cache_control, content_type
@@ -280,6 +281,43 @@ def test_a_second_build_encodes_nothing(site, tmp_path):
     for path in derivative_files(site):
         twin = output / path.relative_to(site.output)
         assert twin.read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "AVIF"])
+def test_a_webp_or_avif_photo_in_the_text_is_published_without_its_gps(
+    site, tmp_path, fmt
+):
+    """WebP and AVIF carry EXIF as JPEG does: never copied as they are."""
+    content = tmp_path / "content"
+    shutil.copytree(site.content, content)
+    suffix = "." + fmt.lower()
+    photo = content / "images" / "2020" / f"s-telefona{suffix}"
+    source = write_jpeg(tmp_path / "phone.jpg", 1400, 1000, seed=7)
+    with Image.open(source) as im:
+        im.save(photo, fmt, exif=im.getexif(), quality=90)
+    with Image.open(photo) as im:
+        assert im.getexif().get_ifd(0x8825), "the source must carry GPS"
+    item = next(content.glob("news/2020/*-testovaia-novost-24.md"))
+    item.write_text(
+        item.read_text(encoding="utf-8")
+        + f"\n![Очередь в зале]({{static}}/images/2020/s-telefona{suffix})\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "output"
+    result = build_site(content, output, MFC_IMAGE_CACHE=str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (output / "images" / "2020" / f"s-telefona{suffix}").exists()
+    made = sorted((output / "images" / "2020").glob("s-telefona-*"))
+    assert {p.suffix for p in made} == {".jpg", ".webp"}
+    for path in made:
+        with Image.open(path) as im:
+            assert not im.getexif(), path
+        assert b"TestPhone" not in path.read_bytes()
+    html = (output / RICH_ITEM_URL.strip("/") / "index.html").read_text("utf-8")
+    img = BeautifulSoup(html, "html.parser").find("img", alt="Очередь в зале")
+    assert img is not None
+    assert "s-telefona-" in img["src"]
+    assert "s-telefona-" in img["srcset"]
 
 
 def test_a_changed_photo_alone_is_encoded_again(tmp_path):

@@ -80,7 +80,7 @@ PHONE_RE = re.compile(r"^\+?[\d\s()\-–.]+$")
 EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$"
 )
-PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png"}  # made into derivatives
+PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".avif"}  # made into derivatives
 WEB_IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg", ".avif"}
 EARLIEST_YEAR = 2000  # the MFC and its site are younger than this
 MAX_AHEAD = dt.timedelta(days=366)  # scheduling further ahead is a typo

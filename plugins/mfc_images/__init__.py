@@ -45,7 +45,9 @@ from .markup import File, Photo, picture, rewrite_images
 
 log = logging.getLogger(__name__)
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
+# WebP and AVIF can carry a phone's EXIF (GPS) too: they are never copied
+# as they are, but made into clean derivatives like JPEG and PNG.
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".avif"}
 DEFAULT_CACHE = "images"  # under Pelican's CACHE_PATH
 STATS_FILE = "last-build.json"
 HASH_LENGTH = 10

@@ -1,6 +1,6 @@
 """Responsive derivatives of one photo, made with Pillow and cached.
 
-A photo (JPEG or PNG under ``content/images/``) becomes a WebP and a JPEG
+A photo (JPEG, PNG, WebP or AVIF under ``content/images/``) becomes a WebP and a JPEG
 at each configured width the photo is wide enough for (never upscaled). The
 EXIF orientation is applied to the pixels first and the colours converted to
 sRGB, then everything else is dropped: no EXIF (so no GPS position, camera
@@ -31,7 +31,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 RECIPE_VERSION = 2  # bump when the processing below changes its output
 FORMATS = ("webp", "jpg")
-SOURCE_FORMATS = {"JPEG", "MPO", "PNG"}  # MPO: what some phones call a JPEG
+SOURCE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "AVIF"}  # MPO: some phones' JPEG
 HASH_LENGTH = 10  # of the recipe, in each derivative's name (nginx: immutable)
 MAX_PIXELS = 80_000_000  # a 10,000 × 8,000 photo; anything bigger is an error
 META_FILE = "meta.json"
