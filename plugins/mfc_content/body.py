@@ -507,7 +507,7 @@ class Body:
             resolved = PurePosixPath(path.lstrip("/"))
         else:
             here = PurePosixPath(self.ck.rel_path).parent
-            resolved = PurePosixPath(*_normalise((here / path).parts))
+            resolved = PurePosixPath(*normalise_parts((here / path).parts))
         rel = str(resolved)
         if t.image:
             found = resolve_image("/" + rel, self.ck.ctx)
@@ -551,7 +551,8 @@ class Body:
         self.report.files.append((t.line, rel))
 
 
-def _normalise(parts) -> list[str]:
+def normalise_parts(parts) -> list[str]:
+    """Path parts with "." dropped and ".." applied (never above the top)."""
     out: list[str] = []
     for part in parts:
         if part == "..":
@@ -567,6 +568,7 @@ __all__ = [
     "BodyReport",
     "dangerous_url",
     "mask_code",
+    "normalise_parts",
     "scan_html",
     "text_findings",
 ]

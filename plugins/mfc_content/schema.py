@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
+from babel.dates import get_month_names
 
 from .source import Document
 
@@ -40,20 +41,8 @@ YMD_LOOSE_RE = re.compile(
     r"^(?P<y>\d{4})[./–—-](?P<m>\d{1,2})[./–—-](?P<d>\d{1,2})"
     r"(?:[ T]+(?P<H>\d{1,2})[:.](?P<M>\d{2})(?::\d{2})?)?$"
 )
-MONTHS_GENITIVE = [
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-]
+# «20 сентября 2013»: the month names dates use, from Babel (as mfc_dates).
+MONTHS_GENITIVE = list(get_month_names("wide", context="format", locale="ru").values())
 MONTHS_PREPOSITIONAL = [
     "январе",
     "феврале",

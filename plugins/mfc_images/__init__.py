@@ -40,6 +40,9 @@ from pathlib import Path, PurePosixPath
 
 from pelican import signals
 
+# The fingerprint length every long-cached file name uses (nginx: immutable).
+from mfc_assets import HASH_LENGTH
+
 from .derivatives import Cache, PhotoError, Settings, place
 from .markup import File, Photo, picture, rewrite_images
 
@@ -50,7 +53,6 @@ log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".avif"}
 DEFAULT_CACHE = "images"  # under Pelican's CACHE_PATH
 STATS_FILE = "last-build.json"
-HASH_LENGTH = 10
 
 
 def cache_folder(settings: dict) -> Path:

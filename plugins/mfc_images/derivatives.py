@@ -32,7 +32,6 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 RECIPE_VERSION = 2  # bump when the processing below changes its output
 FORMATS = ("webp", "jpg")
 SOURCE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "AVIF"}  # MPO: some phones' JPEG
-HASH_LENGTH = 10  # of the recipe, in each derivative's name (nginx: immutable)
 MAX_PIXELS = 80_000_000  # a 10,000 × 8,000 photo; anything bigger is an error
 META_FILE = "meta.json"
 SRGB = ImageCms.createProfile("sRGB")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from mfc_content.body import normalise_parts
+
 FALLBACK_WIDTH = 720  # the JPEG an old browser (no srcset) loads
 # What the theme's layout gives each kind of photo, for the browser to pick
 # the smallest file that is still sharp (see theme/static/css/site.css).
@@ -139,14 +141,7 @@ def source_path(src: str, here: str) -> str:
         parts = path.lstrip("/").split("/")
     else:
         parts = [*here.split("/")[:-1], *path.split("/")]
-    stack: list[str] = []
-    for part in parts:
-        if part == "..":
-            if stack:
-                stack.pop()
-        elif part not in ("", "."):
-            stack.append(part)
-    return "/".join(stack)
+    return "/".join(normalise_parts(parts))
 
 
 def rewrite_images(

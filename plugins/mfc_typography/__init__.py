@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import Callable
 
+from babel.dates import get_month_names
 from markupsafe import Markup
 from pelican import signals
 
@@ -214,20 +215,8 @@ def dashes(text: str) -> str:
     return DASH_RE.sub(NBSP + EM_DASH, text)
 
 
-MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
+# Month names as dates use them («20 сентября»), from Babel as mfc_dates does.
+MONTHS = tuple(get_month_names("wide", context="format", locale="ru").values())
 # Units and words that stay on the line of the number before them. Entries
 # ending in a dot need no word boundary after them.
 UNITS = (
