@@ -34,6 +34,7 @@ from pelican.plugins.yaml_metadata import YAMLMetadataReader
 
 from .body import Body, scan_html
 from .memo import forget_memos, memo_for, save_memos
+from .prefetch import parallel_reading, serial_reading
 from .problems import ContentError, Problem
 from .schema import Checker, validate
 from .site import SiteCheck, current_time, display_path
@@ -170,6 +171,7 @@ def register() -> None:
     signals.initialized.connect(forget_memos)
     signals.initialized.connect(thaw_urls)
     signals.initialized.connect(parallel_articles)
+    signals.initialized.connect(parallel_reading)
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)
@@ -184,6 +186,7 @@ def register() -> None:
     signals.finalized.connect(save_memos)
     signals.finalized.connect(thaw_urls)
     signals.finalized.connect(serial_articles)
+    signals.finalized.connect(serial_reading)
 
 
 __all__ = [

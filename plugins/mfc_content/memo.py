@@ -124,10 +124,18 @@ class Memo:
         value = compute(text)
         self.new[entry] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if len(self.new) >= FLUSH_EVERY:
-            self._flush()
+            self.flush()
         return value
 
-    def _flush(self) -> None:
+    def detach(self) -> None:
+        """In a forked process: its own connection, none of the other's
+        pending entries or used keys (the connection it inherited belongs to
+        the other process and is neither used nor closed here)."""
+        self._db = self._connect() if self.path.is_file() else None
+        self.new = {}
+        self.used = set()
+
+    def flush(self) -> None:
         """Write the new entries (pure results: right even if the build
         fails later), so they are not all held in memory."""
         if not self.new:
@@ -148,7 +156,7 @@ class Memo:
     def save(self) -> None:
         """After a good build: write the rest, drop unused entries and old
         databases."""
-        self._flush()
+        self.flush()
         db = self._db or self._connect()
         self._db = None
         try:
@@ -177,6 +185,11 @@ def memo_for(settings: dict) -> Memo:
     if memo is None:
         memo = _memos[id(settings)] = Memo(settings["CACHE_PATH"], build_key(settings))
     return memo
+
+
+def started_memo(settings: dict) -> Memo | None:
+    """The build's memo if this build has used it yet, else None."""
+    return _memos.get(id(settings))
 
 
 def save_memos(pelican=None) -> None:
