@@ -1,10 +1,11 @@
 """The staged build behind ``invoke build`` and ``invoke publish``.
 
-1. Check every content file (``site.check_site``); on any problem print them
-   all and stop: nothing is built.
-2. Run Pelican, warnings and errors fatal, into a fresh staging folder beside
-   the output folder. The staging folder *is* Pelican's OUTPUT_PATH, so
-   plugins that post-process the output on ``finalized`` write into it.
+1. Start Pelican, warnings and errors fatal, building into a fresh staging
+   folder beside the output folder. The staging folder *is* Pelican's
+   OUTPUT_PATH, so plugins that post-process the output on ``finalized``
+   write into it.
+2. Meanwhile check every content file (``site.check_site``); on any problem
+   stop Pelican, print them all and stop: nothing of the build is kept.
 3. Only when Pelican succeeded, swap the staging folder and the output folder
    (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, two renames
    elsewhere) and delete the old output.
@@ -15,11 +16,13 @@ the preview server never sees a half-written site.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -84,13 +87,6 @@ def staged_build(
         return 2
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     shown = display_path(output)
-    now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
-    report = check_site(settings["PATH"], settings, now)
-    if not report.ok:
-        lines = [*map(str, report.problems), report.summary()]
-        tell([*lines, f"Сайт не собран: папка {shown}/ не изменилась."], out, err)
-        return 1
-
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(output)
     staging = Path(
@@ -102,35 +98,31 @@ def staged_build(
         umask = os.umask(0)
         os.umask(umask)
         staging.chmod(0o777 & ~umask)  # mkdtemp makes it private
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pelican",
-                str(settings["PATH"]),
-                "--output",
-                str(staging),
-                "--settings",
-                str(settings_file),
-                "--fatal",
-                "warnings",
-                "--log-handler",
-                "plain",
-            ],
-            cwd=settings_file.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        log = (result.stdout + result.stderr).strip()
-        if result.returncode != 0 or not any(staging.iterdir()):
+        # Pelican starts at once, and the check runs here meanwhile (both
+        # cores are busy either way); a problem found stops Pelican before
+        # anything of its work is kept.
+        pelican = start_pelican(settings_file, settings, staging, env)
+        try:
+            now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
+            report = check_site(settings["PATH"], settings, now)
+            if not report.ok:
+                stop(pelican)
+                lines = [*map(str, report.problems), report.summary()]
+                shown_lines = [*lines, f"Сайт не собран: папка {shown}/ не изменилась."]
+                tell(shown_lines, out, err)
+                return 1
+            stdout, stderr = pelican.communicate()
+        except BaseException:  # Ctrl+C too: Pelican has a session of its own
+            stop(pelican)
+            raise
+        log = (stdout + stderr).strip()
+        if pelican.returncode != 0 or not any(staging.iterdir()):
             failed = (
                 "Сборка не удалась (сообщения Pelican выше) — папка "
                 f"{shown}/ не изменилась."
             )
             tell([without_tracebacks(log), failed], out, err)
-            return result.returncode or 1
+            return pelican.returncode or 1
         if log:
             print(log, file=out)
         swap(staging, output)
@@ -138,6 +130,39 @@ def staged_build(
         return 0
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def start_pelican(settings_file: Path, settings: dict, staging: Path, env: dict):
+    """Pelican, building into ``staging``, in a process group of its own."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(settings["PATH"]),
+            "--output",
+            str(staging),
+            "--settings",
+            str(settings_file),
+            "--fatal",
+            "warnings",
+            "--log-handler",
+            "plain",
+        ],
+        cwd=settings_file.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # so its forked helpers are stopped with it
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a Pelican started by start_pelican, with every process it forked."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
 
 
 def tell(lines: list[str], out, err) -> None:
