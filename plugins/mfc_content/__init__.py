@@ -39,7 +39,13 @@ from .problems import ContentError, Problem
 from .schema import Checker, validate
 from .site import SiteCheck, current_time, display_path
 from .source import Document, parse
-from .speed import freeze_urls, parallel_articles, serial_articles, thaw_urls
+from .speed import (
+    cache_slugs,
+    freeze_urls,
+    parallel_articles,
+    serial_articles,
+    thaw_urls,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +178,7 @@ def register() -> None:
     signals.initialized.connect(thaw_urls)
     signals.initialized.connect(parallel_articles)
     signals.initialized.connect(parallel_reading)
+    signals.initialized.connect(cache_slugs)
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)

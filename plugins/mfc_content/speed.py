@@ -9,19 +9,28 @@ then until the end of the build the formatted value is kept on the item.
 ``override_url``/``override_save_as`` (set while writing, for attached
 files) still win, as in Pelican.
 
-2. The news generator's pages are written by two processes
+2. Slugs: Pelican slugifies a tag's or the category's name again each time
+it compares one with a string (``URLWrapper.__eq__``), and every item's
+slug: a pure function of its arguments, so its results are kept for the
+process (``functools.lru_cache``).
+
+3. The news generator's pages are written by two processes
 (``RENDER_PROCESSES``); prefetch.py does the same for reading.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
 from functools import partial
 from itertools import chain
 
+from pelican import contents as pelican_contents
 from pelican import signals
+from pelican import urlwrappers as pelican_urlwrappers
+from pelican import utils as pelican_utils
 from pelican.contents import Content
 from pelican.generators import ArticlesGenerator
 
@@ -49,6 +58,30 @@ def freeze_urls(generators=None) -> None:
 def thaw_urls(pelican=None) -> None:
     """On initialized and finalized: back to Pelican's own method."""
     Content.get_url_setting = _original
+
+
+# --- Slugs ------------------------------------------------------------------
+_original_slugify = pelican_utils.slugify
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _slugify_once(value, regex_subs, preserve_case, use_unicode) -> str:
+    return _original_slugify(value, regex_subs, preserve_case, use_unicode)
+
+
+def cached_slugify(value, regex_subs=(), preserve_case=False, use_unicode=False):
+    """pelican.utils.slugify, each result computed once per process."""
+    try:
+        subs = tuple(tuple(pair) for pair in regex_subs)
+        return _slugify_once(str(value), subs, preserve_case, use_unicode)
+    except TypeError:  # something unhashable: as Pelican does
+        return _original_slugify(value, regex_subs, preserve_case, use_unicode)
+
+
+def cache_slugs(pelican=None) -> None:
+    """On initialized: Pelican's items and URL wrappers use cached_slugify."""
+    for module in (pelican_contents, pelican_urlwrappers):
+        module.slugify = cached_slugify
 
 
 # --- Both cores for the news pages -----------------------------------------
