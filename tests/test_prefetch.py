@@ -11,6 +11,8 @@ import logging
 import os
 
 import pytest
+
+from mfc_content import memo as memo_module
 from mfc_content.memo import Memo, memo_for
 from mfc_content.prefetch import Prefetch
 
@@ -77,7 +79,7 @@ def test_a_failing_file_is_read_again_here_and_raises_here():
     prefetch = Prefetch(paths, read, (settings,))
     try:
         assert prefetch.take("a.md").path == "a.md"
-        with pytest.raises(ValueError, match="broken: b.md"):
+        with pytest.raises(ValueError, match=r"broken: b\.md"):
             prefetch.take("b.md")
         assert prefetch.take("c.md").path == "c.md"
     finally:
@@ -88,7 +90,7 @@ def test_a_failing_file_is_read_again_here_and_raises_here():
 def test_a_file_that_logs_is_read_again_here_so_the_message_is_ours(caplog):
     settings = dict(SETTINGS)
     paths = ["a.md", "b.md", "c.md"]
-    read, calls = make_reader(settings, log_for={"c.md"})
+    read, _ = make_reader(settings, log_for={"c.md"})
     prefetch = Prefetch(paths, read, (settings,))
     with caplog.at_level(logging.WARNING):
         try:
@@ -121,8 +123,6 @@ def test_if_the_forked_process_dies_everything_is_read_here():
 def test_memo_entries_made_over_there_are_kept_by_this_build(tmp_path):
     settings = {"CACHE_PATH": str(tmp_path), "name": "memo"}
     memo = Memo(tmp_path, "k" * 24)
-    from mfc_content import memo as memo_module
-
     memo_module._memos[id(settings)] = memo
     try:
 

@@ -17,8 +17,10 @@ Placeholders: ``INLINE`` for inline tags (they do not break a phrase),
 The plugin applies ``typographize`` to what a reader returns (the HTML text,
 the title and the summary), through the build cache of pure text functions
 (``mfc_content.memo``): text typographized by an earlier build under the
-same code and settings is not processed again. Typogrify's
-``widont`` still runs afterwards (pelicanconf.py). The filter is also
+same code and settings is not processed again. Typogrify (``widont`` only,
+pelicanconf.py) runs afterwards, as Pelican would run it, but inside the
+same cached step: with ``TYPOGRIFY`` on, the plugin turns Pelican's own
+(uncached) pass off for the build and makes it here. The filter is also
 available in templates as ``|ru_typography`` (for the contact block).
 """
 
@@ -446,20 +448,48 @@ def ru_typography(value: str | None) -> Markup | str | None:
 # --- Pelican glue ----------------------------------------------------------
 TYPOGRAPHIC_METADATA = ("title", "summary")
 _WRAPPED = "_mfc_typography_wrapped"
+# Set when this plugin makes Pelican's typogrify pass (see take_over_typogrify).
+TYPOGRIFY_HERE = "MFC_TYPOGRIFY"
+
+
+def _finisher(settings) -> Callable[[str], str]:
+    """typographize, then typogrify as Pelican's reader would run it."""
+    if not settings.get(TYPOGRIFY_HERE):
+        return typographize
+    from typogrify.filters import typogrify  # noqa: PLC0415
+
+    ignore = settings["TYPOGRIFY_IGNORE_TAGS"]
+    omit = dict.fromkeys(settings["TYPOGRIFY_OMIT_FILTERS"], False)
+
+    def finish(text: str) -> str:
+        return typogrify(typographize(text), ignore, **omit)
+
+    return finish
 
 
 def _wrap_read(read, settings):
+    finish = _finisher(settings)
+
     def read_with_typography(source_path):
         content, metadata = read(source_path)
         # A pure function of the text: cached between builds (mfc_content.memo).
         memo = memo_for(settings)
-        content = memo.get("typography", content, typographize)
+        if content:
+            content = memo.get("typography", content, finish)
         for key in TYPOGRAPHIC_METADATA:
             if isinstance(metadata.get(key), str):
-                metadata[key] = memo.get("typography", metadata[key], typographize)
+                metadata[key] = memo.get("typography", metadata[key], finish)
         return content, metadata
 
     return read_with_typography
+
+
+def take_over_typogrify(pelican) -> None:
+    """Pelican typogrifies every item on every build; do it here, cached."""
+    settings = pelican.settings
+    if settings.get("TYPOGRIFY"):
+        settings["TYPOGRIFY"] = False
+        settings[TYPOGRIFY_HERE] = True
 
 
 def wrap_readers(generator) -> None:
@@ -478,3 +508,5 @@ def register() -> None:
     # reader classes) and before any file is read. Wrapping the readers'
     # output puts the typographized text into Pelican's reader cache.
     signals.generator_init.connect(wrap_readers)
+    # initialized: before any generator exists, so no reader runs Pelican's pass.
+    signals.initialized.connect(take_over_typogrify)
