@@ -9,7 +9,9 @@ output/ byte for byte, the .gz and .br copies and the search bundle included:
    clean serial build (no cache, RENDER_PROCESSES = 1): identical, and the
    edit is on the page.
 
-Builds 1–3 write the news pages in two processes (pelicanconf.py).
+Builds 1–3 read the news and write the news generator's pages in two
+processes (RENDER_PROCESSES = 2 in pelicanconf.py: mfc_content/prefetch.py
+and speed.py); build 4 does everything in one.
 
 And a change of the theme (or a plugin, or a setting) invalidates the cache:
 its build key changes, and the new build shows the change.
