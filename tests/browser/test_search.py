@@ -120,11 +120,11 @@ def test_index_is_rebuilt_without_stale_pages(tmp_path):
     item = tmp_path / "news" / "2024" / "a" / "index.html"
     write_html(item, "<main data-pagefind-body><h1>Новость о форуме</h1></main>")
     write_html(tmp_path / "news" / "index.html", "<h1>Список новостей</h1>")
-    assert build_index(tmp_path) == (1, 2)
+    assert build_index(tmp_path) == (1, 2, False)
     assert (tmp_path / "pagefind" / "pagefind.js").is_file()
     item.unlink()
     write_html(tmp_path / "b" / "index.html", "<main data-pagefind-body>Б</main>")
-    assert build_index(tmp_path) == (1, 2)
+    assert build_index(tmp_path) == (1, 2, False)
     fragments = list((tmp_path / "pagefind" / "fragment").iterdir())
     assert len(fragments) == 1  # nothing left of the removed page
 
