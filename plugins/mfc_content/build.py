@@ -73,9 +73,20 @@ def run_check(settings_file, content=None, *, env=None, out=None, err=None) -> b
 
 
 def staged_build(
-    settings_file, content=None, output=None, *, env=None, out=None, err=None
+    settings_file,
+    content=None,
+    output=None,
+    *,
+    env=None,
+    out=None,
+    err=None,
+    on_check=None,
 ) -> int:
-    """Check, build into staging, swap on success. Returns an exit status."""
+    """Check, build into staging, swap on success. Returns an exit status.
+
+    `on_check`, if given, is called with the check's report (good or not)
+    before anything is built: the preview keeps it (preview.py).
+    """
     out, err = out or sys.stdout, err or sys.stderr
     settings_file = Path(settings_file).resolve()
     env = dict(os.environ if env is None else env)
@@ -86,6 +97,8 @@ def staged_build(
     shown = display_path(output)
     now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
     report = check_site(settings["PATH"], settings, now)
+    if on_check is not None:
+        on_check(report)
     if not report.ok:
         lines = [*map(str, report.problems), report.summary()]
         tell([*lines, f"Сайт не собран: папка {shown}/ не изменилась."], out, err)
