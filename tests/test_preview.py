@@ -212,3 +212,20 @@ def test_new_file_gets_the_full_build_only(livereload):
     shown = log.read_text("utf-8")
     assert shown.count("Сайт собран") > built
     assert "Страница обновлена" not in shown
+
+
+def test_saved_page_is_served_first_and_matches_the_full_build(livereload):
+    root, base, log = livereload
+    url = f"{base}/kak-dobratsya/"
+    wait_for(lambda: "Сайт собран" in log.read_text("utf-8"), what="the first build")
+    before = output_id(root)
+    page = root / "content/pages/kak-dobratsya.md"
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nПарковка у входа бесплатная.\n", "utf-8"
+    )
+    wait_for(lambda: "бесплатная" in fetch(url)[1], what="the quick page")
+    assert output_id(root) == before  # served before the full build swapped
+    quick = (root / "output/kak-dobratsya/index.html").read_bytes()
+    wait_for(lambda: output_id(root) != before, what="the full build")
+    full = (root / "output/kak-dobratsya/index.html").read_bytes()
+    assert full == quick

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 
@@ -19,8 +20,9 @@ def write_snapshot(path: str):
 
     def write(report) -> None:
         items = [item.slim() for item in report.items]
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
             json.dump(items, f, ensure_ascii=False)
+        os.replace(path + ".tmp", path)  # whole or not at all
 
     return write
 

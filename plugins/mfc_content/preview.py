@@ -28,6 +28,7 @@ at once, and the whole site (lists, tags, search) seconds later.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import io
 import json
@@ -56,7 +57,7 @@ IGNORED_NAMES = ("*.pyc", "*.pyo", "*.swp", "*.swx", "4913", ".#*")
 def preload(settings: dict) -> None:
     """Import what a quick render needs, once, in the long-lived process."""
     import markdown  # noqa: PLC0415
-    import pelican.generators  # noqa: PLC0415, F401
+    import pelican.generators  # noqa: PLC0415
     import pelican.writers  # noqa: PLC0415, F401
     from pelican.plugins._utils import load_plugins  # noqa: PLC0415
 
@@ -175,8 +176,8 @@ class Preview:
                 rel,
                 self.snapshot,
                 self.output,
-                out,
-                err,
+                out=out,
+                err=err,
             )
         except BaseException:
             traceback.print_exc()
@@ -261,21 +262,19 @@ class Preview:
         process, fd, snapshot = self.full
         self.loop.remove_handler(fd)
         os.close(fd)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         self.full = None
-        if process.returncode == 0:  # it finished first after all
-            self.read_snapshot(snapshot)
+        # Its check may have finished (then its view of the site is good),
+        # and the build too, just before it was told to stop.
+        self.read_snapshot(snapshot)
+        if process.returncode == 0:
             self.reload()
-        else:
-            snapshot.unlink(missing_ok=True)
         self.need_full = True
 
     def read_snapshot(self, path: Path) -> None:
@@ -296,10 +295,8 @@ class Preview:
 
     def flush(self) -> None:
         for stream in (self.out, self.err):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.flush()
-            except (OSError, ValueError):
-                pass
 
     def stop(self) -> None:
         """On exit: no build outlives the preview."""
@@ -311,16 +308,12 @@ class Preview:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
         if self.quick is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.quick[0], signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for path in self.work.glob("*"):
             path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             self.work.rmdir()
-        except OSError:
-            pass
 
 
 def _fresh_stream(fd: int, like) -> io.TextIOWrapper:

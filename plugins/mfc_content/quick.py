@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -75,13 +74,9 @@ def neighbours(item: Item, everything: dict[str, Item], preview: bool) -> set[st
 
 
 def render_one(
-    settings: dict, rel: str, snapshot: dict[str, Item], output: Path, out, err
+    settings: dict, rel: str, snapshot: dict[str, Item], output: Path, *, out, err
 ) -> int:
     """Check and render content/`rel` into `output` (see the module doc)."""
-    # Pelican and the plugins are imported by the long-lived process already.
-    from pelican import Pelican, signals  # noqa: PLC0415
-    from pelican.generators import ArticlesGenerator, PagesGenerator  # noqa: PLC0415
-
     content = Path(settings["PATH"])
     check = SiteCheck(content, settings, current_time(settings["TIMEZONE"]))
     report = check.run_one(rel, list(snapshot.values()))
@@ -110,58 +105,66 @@ def render_one(
     collect = _Collect()
     logging.root.handlers[:] = [collect]
     logging.root.setLevel(logging.WARNING)
-
     private = Path(tempfile.mkdtemp(prefix=".quick-", dir=output.parent))
     try:
-        settings = {
-            **settings,
-            "OUTPUT_PATH": str(private),
-            "RENDER_PROCESSES": 1,
-            "SEARCH_INDEX": False,
-        }
-        pelican = Pelican(settings)
-        context = settings.copy()
-        context["generated_content"] = {}
-        context["static_links"] = set()
-        context["static_content"] = {}
-        context["localsiteurl"] = settings["SITEURL"]
-        generators = [
-            cls(
-                context=context,
-                settings=settings,
-                path=pelican.path,
-                theme=pelican.theme,
-                output_path=pelican.output_path,
-            )
-            for cls in pelican._get_generator_classes()
-        ]
-        for generator in generators:
-            if isinstance(generator, ArticlesGenerator):
-                generator.get_files = _only(generator, news)
-        for generator in generators:
-            if hasattr(generator, "generate_context"):
-                generator.generate_context()
-        signals.all_generators_finalized.send(generators)
-        for generator in generators:
-            if hasattr(generator, "refresh_metadata_intersite_links"):
-                generator.refresh_metadata_intersite_links()
-        writer = pelican._get_writer()
-        source = str(content / rel)
-        written = None
-        for generator in generators:
-            if isinstance(generator, ArticlesGenerator):
-                written = written or _write_article(generator, writer, source)
-            elif isinstance(generator, PagesGenerator):
-                written = written or _write_page(generator, writer, source)
+        written = _render(settings, private, str(content / rel), news)
         if collect.records or written is None:
             for record in collect.records:
-                log_line = record.getMessage()
-                print(f"(быстрый просмотр) {log_line}", file=err)
+                print(f"(быстрый просмотр) {record.getMessage()}", file=err)
             return NOT_QUICK
         place(private / written, output / written)
         return WRITTEN
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _render(settings: dict, private: Path, source: str, news: set[str]) -> str | None:
+    """Pelican's run, reading only `news` of the news items and writing only
+    the item read from `source` (into `private`); its save_as."""
+    # Pelican and the plugins are imported by the long-lived process already.
+    from pelican import Pelican, signals  # noqa: PLC0415
+    from pelican.generators import ArticlesGenerator, PagesGenerator  # noqa: PLC0415
+
+    settings = {
+        **settings,
+        "OUTPUT_PATH": str(private),
+        "RENDER_PROCESSES": 1,
+        "SEARCH_INDEX": False,
+    }
+    pelican = Pelican(settings)
+    context = settings.copy()
+    context["generated_content"] = {}
+    context["static_links"] = set()
+    context["static_content"] = {}
+    context["localsiteurl"] = settings["SITEURL"]
+    generators = [
+        cls(
+            context=context,
+            settings=settings,
+            path=pelican.path,
+            theme=pelican.theme,
+            output_path=pelican.output_path,
+        )
+        for cls in pelican._get_generator_classes()
+    ]
+    for generator in generators:
+        if isinstance(generator, ArticlesGenerator):
+            generator.get_files = _only(generator, news)
+    for generator in generators:
+        if hasattr(generator, "generate_context"):
+            generator.generate_context()
+    signals.all_generators_finalized.send(generators)
+    for generator in generators:
+        if hasattr(generator, "refresh_metadata_intersite_links"):
+            generator.refresh_metadata_intersite_links()
+    writer = pelican._get_writer()
+    written = None
+    for generator in generators:
+        if isinstance(generator, ArticlesGenerator):
+            written = written or _write_article(generator, writer, source)
+        elif isinstance(generator, PagesGenerator):
+            written = written or _write_page(generator, writer, source)
+    return written
 
 
 def _only(generator, wanted: set[str]):
