@@ -30,6 +30,7 @@ EXTRA = {
     n: f"content/news/2020/2020-0{n}-1{n}-testovaia-novost-{n}.md" for n in (1, 2, 3)
 }
 MIDDLE_URL = "/news/2020/testovaia-novost-2/"
+DRAFT = "content/news/2020/2020-04-14-testovaia-novost-4.md"  # status: draft
 
 
 def free_port() -> int:
@@ -60,6 +61,9 @@ def livereload(tmp_path):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         text = NEWS_TEMPLATE.format(n=n, month=n, day=10 + n, tag="приём")
         (root / rel).write_text(text, encoding="utf-8")
+    draft = NEWS_TEMPLATE.format(n=4, month=4, day=14, tag="приём")
+    draft = draft.replace("\n---\n", "\nstatus: draft\n---\n", 1)
+    (root / DRAFT).write_text(draft, encoding="utf-8")
     port = free_port()
     log = (tmp_path / "livereload.log").open("w+", encoding="utf-8")
     process = subprocess.Popen(
@@ -228,4 +232,22 @@ def test_saved_page_is_served_first_and_matches_the_full_build(livereload):
     quick = (root / "output/kak-dobratsya/index.html").read_bytes()
     wait_for(lambda: output_id(root) != before, what="the full build")
     full = (root / "output/kak-dobratsya/index.html").read_bytes()
+    assert full == quick
+
+
+def test_saved_draft_is_served_first_marked_as_a_draft(livereload):
+    root, base, log = livereload
+    url = f"{base}/news/2020/testovaia-novost-4/"
+    wait_for(lambda: "Сайт собран" in log.read_text("utf-8"), what="the first build")
+    before = output_id(root)
+    draft = root / DRAFT
+    draft.write_text(
+        draft.read_text(encoding="utf-8") + "\nЧерновик дополнен абзацем.\n", "utf-8"
+    )
+    wait_for(lambda: "дополнен" in fetch(url)[1], what="the quick page")
+    assert output_id(root) == before  # served before the full build swapped
+    quick = (root / "output/news/2020/testovaia-novost-4/index.html").read_bytes()
+    assert "mfc-status--draft" in quick.decode("utf-8")
+    wait_for(lambda: output_id(root) != before, what="the full build")
+    full = (root / "output/news/2020/testovaia-novost-4/index.html").read_bytes()
     assert full == quick

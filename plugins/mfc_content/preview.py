@@ -141,6 +141,8 @@ class Preview:
         """The content file to render first, when the quick path applies."""
         if self.snapshot is None or len(paths) != 1 or self.dirty != paths:
             return None
+        if not self.output.is_dir():
+            return None  # no good build yet: no page of one item on its own
         (path,) = paths
         if not path.is_file():
             return None  # deleted or renamed away
