@@ -158,25 +158,10 @@ def serve(c, port=CONFIG["port"]):
 
 @task(help={"port": "port to listen on (default 8000)"})
 def livereload(c, port=CONFIG["port"]):
-    """Serve at http://127.0.0.1:8000/, rebuild and reload on every change."""
-    from livereload import Server  # noqa: PLC0415  (preview-only dependency)
+    """Serve at http://127.0.0.1:8000/; on a save show that page, then rebuild."""
+    from mfc_content.preview import serve  # noqa: PLC0415  (preview-only)
 
-    def rebuild():
-        # A failed build printed its errors and left output/ as it was: the
-        # preview keeps serving the last good site until the file is fixed.
-        if staged_build(CONFIG["settings_base"]):
-            print("Исправьте файл и сохраните его снова.", file=sys.stderr)
-
-    rebuild()
-    server = Server()
-    for pattern in (
-        "pelicanconf.py",
-        f"{CONFIG['content_path']}/**/*",
-        f"{CONFIG['theme_path']}/**/*",
-        "plugins/**/*.py",
-    ):
-        server.watch(pattern, rebuild)
-    server.serve(host=CONFIG["host"], port=int(port), root=CONFIG["output_path"])
+    serve(CONFIG["settings_base"], CONFIG["host"], int(port), Path(ROOT))
 
 
 def deploy_config():

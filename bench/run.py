@@ -14,7 +14,15 @@ falls on all of them alike, times and measures the peak memory of
 3. ``invoke publish`` again, nothing changed;
 4. ``invoke publish`` after one item's text was edited;
 5. ``invoke check``;
-6. the search-indexing step alone (``mfc_search.build_index`` on output/).
+6. the search-indexing step alone (``mfc_search.build_index`` on output/);
+7. the editor's preview: ``invoke livereload`` is started and has built the
+   site; then one item's text is saved, and the step is the time from the
+   save to the server answering with that item's page carrying the new text
+   (the quick path of plugins/mfc_content/preview.py); peak memory is the
+   server process's.
+
+``--steps`` runs only some of them (``--steps preview``); ratios then need
+``plain`` among them.
 
 Every measurement is one fresh process, started from here and reaped with
 ``os.wait4``, so its peak memory (``ru_maxrss``) is its own: the largest
@@ -36,11 +44,14 @@ import json
 import os
 import platform
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +73,10 @@ STEPS = (
     ("edit", "ours: `invoke publish` after editing one item"),
     ("check", "`invoke check`"),
     ("search", "search indexing alone (Pagefind)"),
+    ("preview", "preview: edited page served"),
 )
+PREVIEW_READY = "Сайт собран"  # what `invoke livereload` says after a build
+PREVIEW_TIMEOUT = 3600  # seconds for its first build (a slow shared machine)
 
 
 def machine() -> dict:
@@ -144,52 +158,126 @@ def edited_item(site: Path) -> Path:
     return items[len(items) // 2]
 
 
-def run_size(n: int, repeat: int, work: Path, env: dict) -> dict:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def item_url(site: Path, item: Path) -> str:
+    """The preview address of a news file (news/YYYY/YYYY-MM-DD-slug.md)."""
+    year, slug = item.parent.name, item.stem[len("YYYY-MM-DD-") :]
+    return f"news/{year}/{slug}/"
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def preview_served(site: Path, target: Path, rep: int, env: dict) -> tuple[float, int]:
+    """Step 7: seconds from saving `target` to its new page being served by
+    `invoke livereload`, and the server process's peak memory."""
+    port = free_port()
+    log_path = site.parent / "livereload.log"
+    log = log_path.open("w+", encoding="utf-8")
+    proc = subprocess.Popen(
+        [INVOKE, "livereload", "--port", str(port)],
+        cwd=site,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + PREVIEW_TIMEOUT
+        while PREVIEW_READY not in log_path.read_text("utf-8"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "invoke livereload did not build the site:\n"
+                    + log_path.read_text("utf-8")[-4000:]
+                )
+            time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/{item_url(site, target)}"
+        token = f"previewmark{rep + 1}x{time.time_ns()}"
+        text = target.read_text(encoding="utf-8")
+        target.write_text(text + f"\nОбновлено: {token}.\n", encoding="utf-8")
+        started = time.perf_counter()
+        while token not in fetch(url):
+            if time.perf_counter() - started > PREVIEW_TIMEOUT:
+                raise RuntimeError("the edited page was never served")
+            time.sleep(0.005)
+        elapsed = time.perf_counter() - started
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server stops its build too
+        _, _, usage = os.wait4(proc.pid, 0)
+        log.close()
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def run_size(
+    n: int, repeat: int, work: Path, env: dict, steps: tuple[str, ...] = ()
+) -> dict:
     site, plain = prepare(n, work)
     target = edited_item(site)
     original = target.read_text(encoding="utf-8")
-    samples: dict[str, list[tuple[float, int]]] = {key: [] for key, _ in STEPS}
+    steps = steps or tuple(key for key, _ in STEPS)
+    samples: dict[str, list[tuple[float, int]]] = {
+        key: [] for key, _ in STEPS if key in steps
+    }
     plain_out = work / "plain-output"
     for rep in range(repeat):
-        shutil.rmtree(plain_out, ignore_errors=True)
-        samples["plain"].append(
-            measure(
-                [
-                    PYTHON,
-                    "-m",
-                    "pelican",
-                    str(plain),
-                    "-s",
-                    str(HERE / "plainconf.py"),
-                    "-o",
-                    str(plain_out),
-                ],
-                work,
-                env,
+        if "plain" in steps:
+            shutil.rmtree(plain_out, ignore_errors=True)
+            samples["plain"].append(
+                measure(
+                    [
+                        PYTHON,
+                        "-m",
+                        "pelican",
+                        str(plain),
+                        "-s",
+                        str(HERE / "plainconf.py"),
+                        "-o",
+                        str(plain_out),
+                    ],
+                    work,
+                    env,
+                )
             )
-        )
         for name in ("output", "cache"):
             shutil.rmtree(site / name, ignore_errors=True)
         target.write_text(original, encoding="utf-8")
-        samples["cold"].append(measure([INVOKE, "publish"], site, env))
-        samples["warm"].append(measure([INVOKE, "publish"], site, env))
+        if "cold" in steps:
+            samples["cold"].append(measure([INVOKE, "publish"], site, env))
+        if "warm" in steps:
+            samples["warm"].append(measure([INVOKE, "publish"], site, env))
         target.write_text(
             original + f"\nДополнение к новости, правка {rep + 1}.\n", encoding="utf-8"
         )
-        samples["edit"].append(measure([INVOKE, "publish"], site, env))
-        samples["check"].append(measure([INVOKE, "check"], site, env))
-        samples["search"].append(
-            measure(
-                [
-                    PYTHON,
-                    "-c",
-                    "import sys; sys.path.insert(0, 'plugins');"
-                    "from mfc_search import build_index; build_index('output')",
-                ],
-                site,
-                env,
+        if "edit" in steps:
+            samples["edit"].append(measure([INVOKE, "publish"], site, env))
+        if "check" in steps:
+            samples["check"].append(measure([INVOKE, "check"], site, env))
+        if "search" in steps:
+            samples["search"].append(
+                measure(
+                    [
+                        PYTHON,
+                        "-c",
+                        "import sys; sys.path.insert(0, 'plugins');"
+                        "from mfc_search import build_index; build_index('output')",
+                    ],
+                    site,
+                    env,
+                )
             )
-        )
+        if "preview" in steps:
+            samples["preview"].append(preview_served(site, target, rep, env))
         print(
             f"N={n} run {rep + 1}/{repeat}: "
             + ", ".join(f"{k} {v[-1][0]:.2f} s" for k, v in samples.items()),
@@ -198,17 +286,18 @@ def run_size(n: int, repeat: int, work: Path, env: dict) -> dict:
         )
     pages = sum(1 for _ in (site / "output").rglob("*.html"))
     result = {"n": n, "repeat": repeat, "html_pages": pages, "steps": {}}
-    base_time = statistics.median(t for t, _ in samples["plain"])
-    base_rss = statistics.median(m for _, m in samples["plain"])
+    plain_runs = samples.get("plain")
+    base_time = statistics.median(t for t, _ in plain_runs) if plain_runs else None
+    base_rss = statistics.median(m for _, m in plain_runs) if plain_runs else None
     for key, values in samples.items():
         seconds = statistics.median(t for t, _ in values)
         rss = statistics.median(m for _, m in values)
         result["steps"][key] = {
             "seconds": round(seconds, 3),
             "all_seconds": [round(t, 3) for t, _ in values],
-            "ratio": round(seconds / base_time, 3),
+            "ratio": round(seconds / base_time, 3) if base_time else None,
             "peak_rss_mib": round(rss / 2**20, 1),
-            "rss_ratio": round(rss / base_rss, 3),
+            "rss_ratio": round(rss / base_rss, 3) if base_rss else None,
         }
     return result
 
@@ -220,13 +309,19 @@ def table(results: list[dict]) -> str:
     ]
     for result in results:
         for key, label in STEPS:
-            s = result["steps"][key]
+            s = result["steps"].get(key)
+            if s is None:
+                continue
             lines.append(
                 f"| {result['n']:,} | {label} | {s['seconds']:.2f} s "
-                f"| {s['ratio']:.2f} | {s['peak_rss_mib']:.0f} MiB "
-                f"| {s['rss_ratio']:.2f} |"
+                f"| {_ratio(s['ratio'])} | {s['peak_rss_mib']:.0f} MiB "
+                f"| {_ratio(s['rss_ratio'])} |"
             )
     return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 # The issue's targets at the largest N: (step, what, limit), ratios to plain.
@@ -236,6 +331,7 @@ TARGETS = (
     ("check", "seconds", 0.1, "`invoke check`"),
     ("cold", "rss", 1.5, "peak memory of the full build"),
 )
+PREVIEW_TARGET = 1.0  # seconds from the save to the edited page (issue 7)
 
 
 def targets(results: list[dict]) -> str:
@@ -247,10 +343,19 @@ def targets(results: list[dict]) -> str:
         "| --- | ---: | ---: | --- |",
     ]
     for key, what, limit, label in TARGETS:
-        step = result["steps"][key]
-        ratio = step["ratio"] if what == "seconds" else step["rss_ratio"]
+        step = result["steps"].get(key)
+        ratio = step and (step["ratio"] if what == "seconds" else step["rss_ratio"])
+        if ratio is None:
+            continue
         met = "yes" if ratio <= limit else "**no**"
         lines.append(f"| {label} | ≤ {limit:.2f}× | {ratio:.2f}× | {met} |")
+    preview = result["steps"].get("preview")
+    if preview:
+        met = "yes" if preview["seconds"] <= PREVIEW_TARGET else "**no**"
+        lines.append(
+            f"| edited page visible in the preview | ≤ {PREVIEW_TARGET:.1f} s "
+            f"| {preview['seconds']:.2f} s | {met} |"
+        )
     return "\n".join(lines)
 
 
@@ -260,7 +365,15 @@ def svg_plot(results: list[dict]) -> str:
     sizes = [r["n"] for r in results]
     top_time = max(s["seconds"] for r in results for s in r["steps"].values())
     x_max, y_max = max(sizes), top_time * 1.1 or 1
-    colours = ["#000000", "#c0392b", "#e67e22", "#27ae60", "#2980b9", "#8e44ad"]
+    colours = [
+        "#000000",
+        "#c0392b",
+        "#e67e22",
+        "#27ae60",
+        "#2980b9",
+        "#8e44ad",
+        "#16a085",
+    ]
 
     def x(n: float) -> float:
         return left + (width - left - right) * n / x_max
@@ -287,7 +400,8 @@ def svg_plot(results: list[dict]) -> str:
         out.append(
             f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.1f}</text>'
         )
-    for (key, label), colour in zip(STEPS, colours, strict=True):
+    shown = [(k, label) for k, label in STEPS if all(k in r["steps"] for r in results)]
+    for (key, label), colour in zip(shown, colours, strict=False):
         points = " ".join(
             f"{x(r['n']):.1f},{y(r['steps'][key]['seconds']):.1f}" for r in results
         )
@@ -301,7 +415,7 @@ def svg_plot(results: list[dict]) -> str:
             f'<polyline points="{points}" fill="none" stroke="{colour}" '
             f'stroke-width="2"{dash}/>'
         )
-        legend_y = top + 20 * (STEPS.index((key, label)) + 1)
+        legend_y = top + 20 * (shown.index((key, label)) + 1)
         out.append(
             f'<line x1="{width - right + 15}" y1="{legend_y - 4}" '
             f'x2="{width - right + 40}" y2="{legend_y - 4}" stroke="{colour}" '
@@ -333,7 +447,7 @@ on {info["cpu"]}, {info["cores"]} cores, {info["ram_gib"]} GiB RAM,
 {info["system"]}, Python {info["python"]}, Pelican {info["pelican"]}
 (the machine was shared with other work: read ratios rather than seconds).
 
-Medians of the runs (per N: {repeats}); every run measured all six steps in
+Medians of the runs (per N: {repeats}); every run measured all the steps in
 turn, so the reference and ours saw the same load. Ratios are to plain
 Pelican, cold, at the same N. Peak memory is the largest resident set of any
 one process of the step. The corpus is bench/generate.py's: the same items
@@ -357,6 +471,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="N=200, one run (CI)")
     parser.add_argument(
+        "--steps",
+        nargs="+",
+        choices=[key for key, _ in STEPS],
+        help="measure only these steps (default: all)",
+    )
+    parser.add_argument(
         "--report",
         type=Path,
         help="where to write the report (default bench/report; with --quick, "
@@ -370,7 +490,8 @@ def main() -> None:
     if args.quick:
         args.sizes, args.repeat = [200], 1
     if args.report is None:
-        args.report = HERE / ("results/quick" if args.quick else "report")
+        partial = "results/quick" if args.quick else "results/steps"
+        args.report = HERE / (partial if args.quick or args.steps else "report")
     if args.from_json:
         saved = json.loads(args.from_json.read_text(encoding="utf-8"))
         write_report(saved["results"], saved["machine"], saved["command"], args.report)
@@ -382,7 +503,9 @@ def main() -> None:
     command = " ".join([".venv/bin/python bench/run.py", *sys.argv[1:]])
     try:
         for n in args.sizes:
-            results.append(run_size(n, args.repeat, work / str(n), env))
+            results.append(
+                run_size(n, args.repeat, work / str(n), env, tuple(args.steps or ()))
+            )
             # After every N: a long run cut short still leaves its figures.
             write_report(results, info, command, args.report)
     finally:

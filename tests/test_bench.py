@@ -76,13 +76,23 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
     assert size["n"] == 200
     assert size["html_pages"] > 200
     steps = size["steps"]
-    assert list(steps) == ["plain", "cold", "warm", "edit", "check", "search"]
+    assert list(steps) == [
+        "plain",
+        "cold",
+        "warm",
+        "edit",
+        "check",
+        "search",
+        "preview",
+    ]
     assert steps["plain"]["ratio"] == 1.0
     for step in steps.values():
         assert step["seconds"] > 0
         assert step["peak_rss_mib"] > 10  # a real Python process was measured
     text = (report / "README.md").read_text(encoding="utf-8")
-    assert text.count("| 200 |") == 6
+    assert text.count("| 200 |") == 7
+    assert "| preview: edited page served |" in text
+    assert "edited page visible in the preview" in text
     assert "cores" in text
     svg = ET.parse(report / "time.svg").getroot()
-    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 6
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 7

@@ -8,6 +8,8 @@ The package holds everything between an editor's Markdown file and Pelican:
   ``site``: the whole-site check behind ``invoke check``; ``problems``: the
   catalogue of Russian error messages (one section each in EDITORS.md);
 - ``build``: the staged build (check, Pelican into a staging folder, swap);
+- ``preview`` and ``quick``: ``invoke livereload``, which shows a saved item's
+  page first (rendered alone in a fork) and then runs the staged build;
 - ``newitem`` and ``legacy``: ``invoke new`` and ``invoke import-legacy``.
 
 As a Pelican plugin it replaces the Markdown reader with one that reads and

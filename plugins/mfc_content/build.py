@@ -76,9 +76,20 @@ def run_check(settings_file, content=None, *, env=None, out=None, err=None) -> b
 
 
 def staged_build(
-    settings_file, content=None, output=None, *, env=None, out=None, err=None
+    settings_file,
+    content=None,
+    output=None,
+    *,
+    env=None,
+    out=None,
+    err=None,
+    on_check=None,
 ) -> int:
-    """Check, build into staging, swap on success. Returns an exit status."""
+    """Check, build into staging, swap on success. Returns an exit status.
+
+    `on_check`, if given, is called with the check's report (good or not)
+    before anything built is kept: the preview keeps it (preview.py).
+    """
     out, err = out or sys.stdout, err or sys.stderr
     settings_file = Path(settings_file).resolve()
     env = dict(os.environ if env is None else env)
@@ -105,6 +116,8 @@ def staged_build(
         try:
             now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
             report = check_site(settings["PATH"], settings, now)
+            if on_check is not None:
+                on_check(report)
             if not report.ok:
                 stop(pelican)
                 lines = [*map(str, report.problems), report.summary()]

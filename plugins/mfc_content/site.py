@@ -192,6 +192,32 @@ class Item:
     status: str = "published"  # published, draft, scheduled, hidden
     date: dt.datetime | None = None
 
+    def slim(self) -> dict:
+        """What checks of other files need of this one, as plain data."""
+        return {
+            "rel": self.rel,
+            "kind": self.kind,
+            "path": self.doc.path,
+            "url": self.url,
+            "status": self.status,
+            "date": self.date.isoformat() if self.date else None,
+            "tags": [str(t) for t in self.values.get("tags") or []],
+        }
+
+    @classmethod
+    def from_slim(cls, data: dict) -> Item:
+        date = data["date"]
+        return cls(
+            data["rel"],
+            data["kind"],
+            Document(data["path"]),
+            {"tags": data["tags"]},
+            BodyReport(),
+            url=data["url"],
+            status=data["status"],
+            date=dt.datetime.fromisoformat(date) if date else None,
+        )
+
 
 @dataclass
 class Report:
@@ -334,6 +360,24 @@ class SiteCheck:
             wanted = {self.display(rel) for rel in only}
             problems[:] = [p for p in problems if p.path in wanted]
         report.problems = sorted(set(problems))
+        return report
+
+    def run_one(self, rel: str, others: list[Item]) -> Report:
+        """Check one file against the rest of the site as `others` describe it.
+
+        `others` are the items of an earlier whole-site check (`Item.slim`);
+        the report holds this file's problems only, exactly those the
+        whole-site check would report for it if no other file had changed.
+        """
+        report = self.report
+        report.files = 1
+        item = self._file(rel)
+        if item is not None:
+            report.items.append(item)
+            everything = [o for o in others if o.rel != rel] + [item]
+            self._site_wide(everything, [item])
+            report.problems.extend(item.doc.problems)
+        report.problems = sorted(set(report.problems))
         return report
 
     def _file(self, rel: str) -> Item | None:
@@ -576,8 +620,15 @@ class SiteCheck:
 
     # --- The site as a whole -------------------------------------------------------
 
-    def _site_wide(self) -> None:
-        items = [i for i in self.report.items if i.url]
+    def _site_wide(
+        self, everything: list[Item] | None = None, targets: list[Item] | None = None
+    ) -> None:
+        """Checks across files, of `targets` (default: every item) against
+        `everything` (default: every item of this check)."""
+        everything = self.report.items if everything is None else everything
+        targets = everything if targets is None else targets
+        checked = {id(i) for i in targets}
+        items = [i for i in everything if i.url]
         by_url: dict[str, list[Item]] = defaultdict(list)
         for item in items:
             by_url[item.url].append(item)
@@ -585,6 +636,8 @@ class SiteCheck:
             if len(same) < 2:
                 continue
             for item in same:
+                if id(item) not in checked:
+                    continue
                 others = ", ".join(o.doc.path for o in same if o is not item)
                 line = doc_line(item.doc, "slug")
                 item.doc.problem(
@@ -595,8 +648,8 @@ class SiteCheck:
                     "или slug одной из них",
                 )
         known = self._known_urls(items)
-        by_rel = {i.rel: i for i in self.report.items}
-        for item in self.report.items:
+        by_rel = {i.rel: i for i in everything}
+        for item in targets:
             for line, link in item.body.links:
                 self._link(item, line, link, known, by_url)
             for line, rel in item.body.files:
