@@ -20,7 +20,7 @@ nothing of one build leaks into the next.
 
 What the quick page cannot know it takes from the snapshot: which items
 are its neighbours. When only the text changed, the page is byte for byte
-the one the full build writes (tests/test_preview_quick.py).
+the one the full build writes (tests/test_preview.py).
 """
 
 from __future__ import annotations
@@ -29,10 +29,12 @@ import logging
 import os
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from .build import tell
 from .site import MARKDOWN_EXTENSIONS, Item, SiteCheck, current_time, display_path
+from .speed import write_articles
 
 log = logging.getLogger(__name__)
 
@@ -180,28 +182,17 @@ def _only(generator, wanted: set[str]):
 
 def _write_article(generator, writer, source: str) -> str | None:
     """Write the news item read from `source` as Pelican does; its save_as."""
-    from pelican import signals  # noqa: PLC0415
-
     for article in (
         *generator.articles,
         *generator.hidden_articles,
         *generator.drafts,
     ):
-        if article.source_path != source:
-            continue
-        signals.article_generator_write_article.send(generator, content=article)
-        writer.write_file(
-            article.save_as,
-            generator.get_template(article.template),
-            generator.context,
-            article=article,
-            category=getattr(article, "category", None),
-            override_output=hasattr(article, "override_save_as"),
-            url=article.url,
-            blog=True,
-            relative_urls=generator.settings["RELATIVE_URLS"],
-        )
-        return article.save_as
+        if article.source_path == source:
+            write = partial(
+                writer.write_file, relative_urls=generator.settings["RELATIVE_URLS"]
+            )
+            write_articles(generator, write, [article])
+            return article.save_as
     return None
 
 

@@ -102,8 +102,9 @@ ATTACH_MARKERS = ("{attach}", "|attach|")
 SHARE_HERE = 0.62
 
 
-def _write_articles(generator, write, articles) -> None:
-    """Pelican's ArticlesGenerator.generate_articles, for some articles."""
+def write_articles(generator, write, articles) -> None:
+    """Pelican's ArticlesGenerator.generate_articles, for some articles
+    (also the preview's quick page: quick.py)."""
     for article in articles:
         signals.article_generator_write_article.send(generator, content=article)
         write(
@@ -146,7 +147,7 @@ def _generate_output_in_parallel(self, writer) -> None:
         status = 0
         try:
             self.generate_feeds(writer)
-            _write_articles(self, write, articles[here:])
+            write_articles(self, write, articles[here:])
             self.generate_tags(write)
         except BaseException:
             log.exception("mfc_content: writing news pages in a second process")
@@ -156,7 +157,7 @@ def _generate_output_in_parallel(self, writer) -> None:
             sys.stderr.flush()
             os._exit(status)
     try:
-        _write_articles(self, write, articles[:here])
+        write_articles(self, write, articles[:here])
         self.generate_period_archives(write)
         self.generate_direct_templates(write)
         self.generate_categories(write)
