@@ -110,6 +110,7 @@ def machine() -> dict:
         "pelican": pelican,
         "system": platform.platform(terse=True),
         "measured": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "load_start": round(os.getloadavg()[0], 2),
     }
 
 
@@ -427,6 +428,18 @@ def svg_plot(results: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def load_sentence(info: dict) -> str:
+    """How busy the machine was: other work slows every step alike."""
+    if "load_start" not in info:
+        return "(The machine's load was not recorded: read ratios rather than seconds.)"
+    return (
+        f"Load average (1 min): {info['load_start']} at the start, "
+        f"{info.get('load_end', '?')} at the end, on {info['cores']} cores; "
+        "other work on the machine slows the reference and ours alike, so "
+        "read ratios rather than seconds."
+    )
+
+
 def write_report(results: list[dict], info: dict, command: str, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "results.json").write_text(
@@ -444,8 +457,8 @@ Measured {when} UTC with
     {command}
 
 on {info["cpu"]}, {info["cores"]} cores, {info["ram_gib"]} GiB RAM,
-{info["system"]}, Python {info["python"]}, Pelican {info["pelican"]}
-(the machine was shared with other work: read ratios rather than seconds).
+{info["system"]}, Python {info["python"]}, Pelican {info["pelican"]}.
+{load_sentence(info)}
 
 Medians of the runs (per N: {repeats}); every run measured all the steps in
 turn, so the reference and ours saw the same load. Ratios are to plain
@@ -507,6 +520,7 @@ def main() -> None:
                 run_size(n, args.repeat, work / str(n), env, tuple(args.steps or ()))
             )
             # After every N: a long run cut short still leaves its figures.
+            info["load_end"] = round(os.getloadavg()[0], 2)
             write_report(results, info, command, args.report)
     finally:
         if not args.keep:
