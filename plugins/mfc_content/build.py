@@ -106,9 +106,7 @@ def staged_build(
         )
     )
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private
+        staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private
         # Pelican starts at once, and the check runs here meanwhile (both
         # cores are busy either way); a problem found stops Pelican before
         # anything of its work is kept.
@@ -187,11 +185,12 @@ def tell(lines: list[str], out, err) -> None:
     """
     text = "\n".join(lines)
     print(text, file=err)
-    if not _same_stream(out, err):
+    if not same_stream(out, err):
         print(text, file=out)
 
 
-def _same_stream(a, b) -> bool:
+def same_stream(a, b) -> bool:
+    """True if two streams write to the same file (or are the same object)."""
     try:
         sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
     except (AttributeError, OSError, ValueError):
@@ -258,11 +257,19 @@ def remove_stale_staging(output: Path) -> None:
     pattern = re.compile(re.escape(output.name + STAGING) + r"(\d+)-")
     for path in output.parent.glob(f"{output.name}{STAGING}*"):
         match = pattern.match(path.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: set it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (this process counts as running)."""
     if pid == os.getpid():
         return True
     try:

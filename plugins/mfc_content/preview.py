@@ -42,7 +42,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .build import load_settings
+from .build import load_settings, same_stream
 from .quick import CONTENT_ERROR, WRITTEN, quick_candidate, render_one
 from .site import Item
 
@@ -171,7 +171,7 @@ class Preview:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             out = _fresh_stream(1, self.out)
-            err = out if _same_fd(self.out, self.err) else _fresh_stream(2, self.err)
+            err = out if same_stream(self.out, self.err) else _fresh_stream(2, self.err)
             sys.stdout, sys.stderr = out, err
             status = render_one(
                 load_settings(self.settings_file),
@@ -264,13 +264,7 @@ class Preview:
         process, fd, snapshot = self.full
         self.loop.remove_handler(fd)
         os.close(fd)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        end_group(process)
         self.full = None
         # Its check may have finished (then its view of the site is good),
         # and the build too, just before it was told to stop.
@@ -303,12 +297,7 @@ class Preview:
     def stop(self) -> None:
         """On exit: no build outlives the preview."""
         if self.full is not None:
-            process = self.full[0]
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+            end_group(self.full[0])
         if self.quick is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.quick[0], signal.SIGTERM)
@@ -328,12 +317,18 @@ def _fresh_stream(fd: int, like) -> io.TextIOWrapper:
     )
 
 
-def _same_fd(a, b) -> bool:
+def end_group(process: subprocess.Popen, grace: float = 10) -> None:
+    """Stop a build started in a session of its own: SIGTERM (it removes its
+    staging folder and stops its Pelican), SIGKILL if it has not ended
+    within `grace` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
     try:
-        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
-    except (AttributeError, OSError, ValueError):
-        return a is b
-    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def serve(settings_file: str, host: str, port: int, root: Path) -> None:

@@ -32,7 +32,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
-from .build import tell
+from .build import current_umask, tell
 from .site import MARKDOWN_EXTENSIONS, Item, SiteCheck, current_time, display_path
 from .speed import write_articles
 
@@ -225,17 +225,11 @@ def place(source: Path, target: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f, source.open("rb") as g:
             shutil.copyfileobj(g, f)
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def quick_candidate(content: Path, settings: dict, path: Path) -> str | None:

@@ -50,6 +50,8 @@ from typing import NamedTuple
 from pagefind_bin import get_executable
 from pelican import signals
 
+from mfc_content.build import alive
+
 log = logging.getLogger(__name__)
 
 DEFAULT_INDEX_DIR = "pagefind"
@@ -278,20 +280,8 @@ class BundleCache:
         """Delete the temporary folders of builds that were killed."""
         for path in self.root.glob(f"{TEMP_PREFIX}*"):
             pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def build_index(
