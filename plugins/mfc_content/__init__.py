@@ -58,10 +58,12 @@ _checks: dict[tuple, SiteCheck] = {}
 
 
 def site_check_for(settings: dict) -> SiteCheck:
-    """One SiteCheck per build: the content folder is listed once."""
-    key = (str(Path(settings["PATH"]).resolve()), id(settings))
+    """One SiteCheck per build: the content folder is listed once, and each
+    file's check is taken from the last whole-site check where still right
+    (checkcache.py; the build's own check, run alongside, keeps it)."""
+    key = (settings["PATH"], id(settings))
     if key not in _checks:
-        _checks[key] = SiteCheck(Path(settings["PATH"]), settings)
+        _checks[key] = SiteCheck(Path(settings["PATH"]), settings, cached=True)
     return _checks[key]
 
 

@@ -67,7 +67,7 @@ def run_check(settings_file, content=None, *, env=None, out=None, err=None) -> b
         return False
     env = os.environ if env is None else env
     now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
-    report = check_site(settings["PATH"], settings, now)
+    report = check_site(settings["PATH"], settings, now, cached=True)
     if report.problems:
         tell([*map(str, report.problems), report.summary()], out, err)
     else:
@@ -113,7 +113,7 @@ def staged_build(
         pelican = start_pelican(settings_file, settings, staging, env)
         try:
             now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
-            report = check_site(settings["PATH"], settings, now)
+            report = check_site(settings["PATH"], settings, now, cached=True)
             if on_check is not None:
                 on_check(report)
             if not report.ok:

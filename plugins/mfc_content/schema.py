@@ -138,7 +138,15 @@ STATUS_ALIASES = {
 
 @dataclass
 class Context:
-    """What validation needs to know beyond the file itself."""
+    """What validation needs to know beyond the file itself.
+
+    Its fields are fixed for a whole check (they come from the settings and
+    the theme). What may change while the file does not (other files, the
+    photos, the time) is only ever asked through the methods below; while
+    ``asked`` is a list, each question and its answer are appended to it, so
+    a file's result can be reused later if every answer is still the same
+    (``answers_hold``; see checkcache.py).
+    """
 
     now: dt.datetime  # aware, in the site's time zone
     files: set[str]  # every file under content/, as posix paths relative to it
@@ -149,16 +157,54 @@ class Context:
     slug_subs: tuple = ()
     lower_files: dict[str, str] = field(default_factory=dict)
     content: Path | None = None  # the content folder, to look into photos
+    asked: list | None = None  # (question, arguments, answer) while recording
 
     def __post_init__(self):
         self.lower_files = {f.lower(): f for f in self.files}
 
+    def _ask(self, question: str, *args):
+        answer = getattr(self, f"_{question}")(*args)
+        if self.asked is not None:
+            self.asked.append((question, args, answer))
+        return answer
+
+    def answers_hold(self, asked: list) -> bool:
+        """Whether every question in `asked` still gets the same answer."""
+        return all(getattr(self, f"_{q}")(*args) == a for q, args, a in asked)
+
     def exists(self, path: str) -> bool:
-        return path in self.files
+        return self._ask("exists", path)
 
     def case_twin(self, path: str) -> str | None:
         """The existing file that differs from `path` only by letter case."""
+        return self._ask("case_twin", path)
+
+    def photo_problem(self, path: str) -> str:
+        """Why the photo content/`path` cannot be published, or ""."""
+        return self._ask("photo_problem", path)
+
+    def in_future(self, moment: dt.datetime) -> bool:
+        """Whether a moment (site time, naive or aware) is still to come."""
+        return self._ask("in_future", moment)
+
+    def ahead_by_more(self, moment: dt.datetime, span: dt.timedelta) -> bool:
+        """Whether a naive moment (site time) is more than `span` from now."""
+        return self._ask("ahead_by_more", moment, span)
+
+    def _exists(self, path: str) -> bool:
+        return path in self.files
+
+    def _case_twin(self, path: str) -> str | None:
         return self.lower_files.get(path.lower())
+
+    def _photo_problem(self, path: str) -> str:
+        return photo_problem(self.content / path) if self.content else ""
+
+    def _in_future(self, moment: dt.datetime) -> bool:
+        return moment.replace(tzinfo=self.now.tzinfo) > self.now
+
+    def _ahead_by_more(self, moment: dt.datetime, span: dt.timedelta) -> bool:
+        return moment - self.now.replace(tzinfo=None) > span
 
 
 @dataclass
@@ -508,8 +554,8 @@ def resolve_image(value: str, ctx: Context):  # noqa: PLR0911  (a return per mis
             else "проверьте имя файла и папку или добавьте картинку в content/images/"
         )
         return "E301", f"картинки «{path}» нет в папке content — {hint}"
-    if suffix in PHOTO_EXTENSIONS and ctx.content is not None:
-        wrong = photo_problem(ctx.content / path)
+    if suffix in PHOTO_EXTENSIONS:
+        wrong = ctx.photo_problem(path)
         if wrong:
             return "E308", f"картинка «{path}»: {wrong}"
     return path
@@ -894,7 +940,6 @@ def _cross_field(ck: Checker) -> None:
         )
     published = values.get("date")
     if isinstance(published, dt.datetime):
-        local_now = ck.ctx.now.replace(tzinfo=None)
         if published.year < EARLIEST_YEAR:
             doc.problem(
                 lines["date"],
@@ -902,7 +947,7 @@ def _cross_field(ck: Checker) -> None:
                 f"год {published.year} — слишком давно для новости МФЦ — "
                 "проверьте год в дате",
             )
-        elif published - local_now > MAX_AHEAD:
+        elif ck.ctx.ahead_by_more(published, MAX_AHEAD):
             doc.problem(
                 lines["date"],
                 "E207",

@@ -9,18 +9,24 @@ do not exist or are not published. It never runs Pelican, so it is fast.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import difflib
 import fnmatch
+import functools
+import hashlib
+import json
 import os
 import re
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from .body import Body, BodyReport, scan_html, text_findings
+from .checkcache import CheckCache
 from .problems import Problem, plural
 from .schema import (
     SLUG_RE,
@@ -121,8 +127,28 @@ def current_time(timezone: str, override: str | None = None) -> dt.datetime:
         ) from None
 
 
-def markdown_factory(settings: dict):
-    """A function returning one Markdown converter set up like Pelican's."""
+def markdown_config(settings: dict) -> dict:
+    """Python-Markdown's arguments as the site's reader uses them.
+
+    Those of the MARKDOWN setting, every configured extension listed, and
+    without the ``meta`` extension, which Pelican's own Markdown reader adds
+    to the setting when it starts and pelican-yaml-metadata (our reader's
+    base) leaves out: front matter is YAML, never Markdown's meta lines.
+    """
+    config = copy.deepcopy(settings.get("MARKDOWN", {}))
+    configs = config.get("extension_configs", {})
+    extensions = list(config.get("extensions", []))
+    extensions += [e for e in configs if e not in extensions]
+    return {
+        "extensions": [e for e in extensions if e != "markdown.extensions.meta"],
+        "extension_configs": configs,
+        "output_format": config.get("output_format", "html5"),
+    }
+
+
+def markdown_factory(config: dict):
+    """A function returning one Markdown converter (`config`: its arguments,
+    see `markdown_config`), made when first needed."""
     converter = None
 
     def factory():
@@ -130,15 +156,7 @@ def markdown_factory(settings: dict):
         if converter is None:
             from markdown import Markdown  # noqa: PLC0415  (only for suspicious bodies)
 
-            config = copy.deepcopy(settings.get("MARKDOWN", {}))
-            configs = config.get("extension_configs", {})
-            extensions = list(config.get("extensions", []))
-            extensions += [e for e in configs if e not in extensions]
-            converter = Markdown(
-                extensions=extensions,
-                extension_configs=configs,
-                output_format=config.get("output_format", "html5"),
-            )
+            converter = Markdown(**copy.deepcopy(config))
         return converter
 
     return factory
@@ -191,6 +209,7 @@ class Item:
     url: str | None = None
     status: str = "published"  # published, draft, scheduled, hidden
     date: dt.datetime | None = None
+    slug_line: int = 1  # where a problem with its address is shown
 
     def slim(self) -> dict:
         """What checks of other files need of this one, as plain data."""
@@ -259,9 +278,21 @@ class Report:
 
 
 class SiteCheck:
-    """Checks a content folder with the given (Pelican) settings."""
+    """Checks a content folder with the given (Pelican) settings.
 
-    def __init__(self, content: Path, settings: dict, now: dt.datetime | None = None):
+    The settings are read here, once: a file's own check (``_file``) uses
+    only what ``identity`` covers, so its result can be kept between runs
+    (``cache``, see checkcache.py). The cross-file checks may read more.
+    """
+
+    def __init__(
+        self,
+        content: Path,
+        settings: dict,
+        now: dt.datetime | None = None,
+        *,
+        cached: bool = False,
+    ):
         self.content = Path(content)
         self.settings = settings
         self.now = now or current_time(settings.get("TIMEZONE", "Europe/Astrakhan"))
@@ -270,7 +301,10 @@ class SiteCheck:
         self.static_paths = tuple(settings.get("STATIC_PATHS", ["images"]))
         self.contact = settings.get("CONTACT_BLOCK", "blocks/contact.md")
         self.ignore = tuple(settings.get("IGNORE_FILES", [".*"]))
-        self.markdown = markdown_factory(settings)
+        self.markdown_config = markdown_config(settings)
+        self.markdown = markdown_factory(self.markdown_config)
+        self.article_url = settings.get("ARTICLE_URL")
+        self.page_url = settings.get("PAGE_URL")
         self.reserved = reserved_segments(settings)
         self.files = self._walk()
         self.ctx = Context(
@@ -284,6 +318,31 @@ class SiteCheck:
             content=self.content,
         )
         self.report = Report()
+        self.cache = (
+            CheckCache(Path(settings.get("CACHE_PATH", "cache")), self.identity())
+            if cached
+            else None
+        )
+
+    def identity(self) -> str:
+        """What a file's own check depends on besides the file and the
+        answers its Context gives: the code, libraries and settings."""
+        parts = {
+            "code": _package_digest(),
+            "libraries": [
+                f"{name}={metadata.version(name)}"
+                for name in ("pelican", "markdown", "pyyaml", "babel")
+            ],
+            "contact": self.contact,
+            "paths": [self.article_paths, self.page_paths, self.static_paths],
+            "templates": sorted(self.ctx.templates),
+            "slug_subs": self.ctx.slug_subs,
+            "markdown": self.markdown_config,
+            "urls": [self.article_url, self.page_url],
+            "reserved": sorted(self.reserved),
+        }
+        text = json.dumps(parts, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def _ignored(self, name: str) -> bool:
         return any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore)
@@ -360,6 +419,8 @@ class SiteCheck:
             wanted = {self.display(rel) for rel in only}
             problems[:] = [p for p in problems if p.path in wanted]
         report.problems = sorted(set(problems))
+        if self.cache is not None:
+            self.cache.save()
         return report
 
     def run_one(self, rel: str, others: list[Item]) -> Report:
@@ -479,13 +540,13 @@ class SiteCheck:
                 )
 
     def _document(self, rel: str, kind: str) -> Item | None:
-        doc = Document(self.display(rel))
+        shown = self.display(rel)
         try:
             data = (self.content / rel).read_bytes()
         except OSError as error:
             self.report.problems.append(
                 Problem(
-                    doc.path,
+                    shown,
                     1,
                     "E114",
                     f"файл не удалось прочитать ({error.strerror or error}) — "
@@ -494,13 +555,36 @@ class SiteCheck:
                 )
             )
             return None
+        if kind == "contact":  # read_contact reads it whole where it is used
+            return self._check_document(rel, kind, Document(shown), data)
+        if self.cache is not None:
+            item = self.cache.get(rel, shown, data, self.ctx)
+            if item is not None:
+                return item
+            self.ctx.asked = []
+        try:
+            item = self._check_document(rel, kind, Document(shown), data)
+            asked = self.ctx.asked
+        finally:
+            self.ctx.asked = None
+        # Its text and YAML nodes are not needed any more: a light item.
+        item = _light(item)
+        if self.cache is not None:
+            self.cache.put(rel, shown, data, asked, item)
+        return item
+
+    def _check_document(
+        self, rel: str, kind: str, doc: Document, data: bytes
+    ) -> Item | None:
         parse(doc, data)
         ck = Checker(doc, self.ctx, kind, rel_path=rel)
         if not doc.ok:
             if kind == "contact":
                 self.report.problems.extend(doc.problems)
                 return None
-            return Item(rel, kind, doc, {}, BodyReport())
+            return Item(
+                rel, kind, doc, {}, BodyReport(), slug_line=doc_line(doc, "slug")
+            )
         values = validate(ck)
         if kind == "contact":
             self.report.problems.extend(doc.problems)
@@ -510,7 +594,7 @@ class SiteCheck:
             for finding in text_findings(summary):
                 doc.problem(doc_line(doc, "summary"), finding.code, finding.message)
         body = Body(ck, self.markdown).check()
-        item = Item(rel, kind, doc, values, body)
+        item = Item(rel, kind, doc, values, body, slug_line=doc_line(doc, "slug"))
         if kind == "news":
             self._news_path(item)
         else:
@@ -577,15 +661,9 @@ class SiteCheck:
         slug = slug or suggest_slug(path.stem, self.ctx.slug_subs)
         if date and slug:
             item.date = date
-            item.url = _format_url(
-                self.settings.get("ARTICLE_URL"), slug=slug, date=date
-            )
+            item.url = _format_url(self.article_url, slug=slug, date=date)
         status = values.get("status", "published")
-        if (
-            status == "published"
-            and date
-            and date.replace(tzinfo=self.now.tzinfo) > self.now
-        ):
+        if status == "published" and date and self.ctx.in_future(date):
             status = "scheduled"
         item.status = status
 
@@ -606,7 +684,7 @@ class SiteCheck:
         slug = slug or suggest_slug(path.stem, self.ctx.slug_subs)
         item.status = item.values.get("status", "published")
         if slug:
-            item.url = _format_url(self.settings.get("PAGE_URL"), slug=slug)
+            item.url = _format_url(self.page_url, slug=slug)
             segment = item.url.strip("/").split("/")[0]
             own_section = item.values.get("template") == segment  # e.g. search
             if segment in self.reserved and not own_section:
@@ -639,9 +717,8 @@ class SiteCheck:
                 if id(item) not in checked:
                     continue
                 others = ", ".join(o.doc.path for o in same if o is not item)
-                line = doc_line(item.doc, "slug")
                 item.doc.problem(
-                    line,
+                    item.slug_line,
                     "E501",
                     f"адрес /{url} уже занят файлом {others} — у двух новостей "
                     "(страниц) не может быть одного адреса: измените имя файла "
@@ -749,6 +826,29 @@ class SiteCheck:
             )
 
 
+def _light(item: Item) -> Item:
+    """A checked item without its text and YAML nodes: what later steps
+    (and the cache) need of it."""
+    doc = item.doc
+    light = Document(
+        doc.path,
+        fm_line=doc.fm_line,
+        body=doc.body,
+        body_line=doc.body_line,
+        problems=list(doc.problems),
+    )
+    return dataclasses.replace(item, doc=light)
+
+
+@functools.cache
+def _package_digest() -> str:
+    """SHA-256 of this package's code (the check's own rules)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def doc_line(doc: Document, key: str) -> int:
     """The file line of `key` in a document's front matter, else its first line."""
     if doc.root is not None:
@@ -770,7 +870,7 @@ def _format_url(pattern: str | None, **fields) -> str | None:
 
 
 def check_site(
-    content, settings: dict, now: dt.datetime | None = None, only=None
+    content, settings: dict, now: dt.datetime | None = None, only=None, *, cached=False
 ) -> Report:
-    """Check a content folder; see `SiteCheck`."""
-    return SiteCheck(Path(content), settings, now).run(only)
+    """Check a content folder; see `SiteCheck` (and checkcache.py for `cached`)."""
+    return SiteCheck(Path(content), settings, now, cached=cached).run(only)
