@@ -13,7 +13,9 @@ falls on all of them alike, times and measures the peak memory of
 2. ``invoke publish`` (our full production build), output and cache empty;
 3. ``invoke publish`` again, nothing changed;
 4. ``invoke publish`` after one item's text was edited;
-5. ``invoke check``;
+5. ``invoke check`` (as an editor runs it after the build: the check
+   results the build kept are used for files that did not change,
+   plugins/mfc_content/checkcache.py), and again with that cache emptied;
 6. the search-indexing step alone (``mfc_search.build_index`` on output/);
 7. the editor's preview: ``invoke livereload`` is started and has built the
    site; then one item's text is saved, and the step is the time from the
@@ -72,6 +74,7 @@ STEPS = (
     ("warm", "ours: `invoke publish`, nothing changed"),
     ("edit", "ours: `invoke publish` after editing one item"),
     ("check", "`invoke check`"),
+    ("check_cold", "`invoke check`, its cache emptied first"),
     ("search", "search indexing alone (Pagefind)"),
     ("preview", "preview: edited page served"),
 )
@@ -264,6 +267,10 @@ def run_size(
             samples["edit"].append(measure([INVOKE, "publish"], site, env))
         if "check" in steps:
             samples["check"].append(measure([INVOKE, "check"], site, env))
+        if "check_cold" in steps:
+            for kept in (site / "cache").glob("check-*.pickle"):
+                kept.unlink()
+            samples["check_cold"].append(measure([INVOKE, "check"], site, env))
         if "search" in steps:
             samples["search"].append(
                 measure(
@@ -374,6 +381,7 @@ def svg_plot(results: list[dict]) -> str:
         "#2980b9",
         "#8e44ad",
         "#16a085",
+        "#7f6000",
     ]
 
     def x(n: float) -> float:

@@ -82,6 +82,7 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         "warm",
         "edit",
         "check",
+        "check_cold",
         "search",
         "preview",
     ]
@@ -90,9 +91,9 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         assert step["seconds"] > 0
         assert step["peak_rss_mib"] > 10  # a real Python process was measured
     text = (report / "README.md").read_text(encoding="utf-8")
-    assert text.count("| 200 |") == 7
+    assert text.count("| 200 |") == 8
     assert "| preview: edited page served |" in text
     assert "edited page visible in the preview" in text
     assert "cores" in text
     svg = ET.parse(report / "time.svg").getroot()
-    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 7
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 8

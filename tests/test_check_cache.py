@@ -278,3 +278,20 @@ def test_invoke_check_keeps_its_cache_in_the_cache_folder(project):
     assert (second.returncode, second.stdout) == (0, first.stdout)
     assert newest.stat().st_mtime_ns == before  # nothing changed: not rewritten
     assert not list(cache.glob(".tmp-check-*"))
+
+
+def test_the_build_reader_takes_results_and_stores_nothing(site):
+    """Pelican's reader (reuse_only) takes each file's kept result once,
+    drops it from memory, and leaves storing to the build's own check."""
+    content, settings = site
+    news(content, "priem", "2026-11-20 10:00", "Приём граждан.")
+    first, cache = check_both(content, settings)
+    stored = cache.path.stat().st_mtime_ns
+    news(content, "novaya", "2026-11-21 10:00", "Новая, ещё не проверенная.")
+    reader = SiteCheck(content, settings, NOW, cached=True, reuse_only=True)
+    items = [reader._file(rel) for rel in reader.files]
+    assert "news/2026/2026-11-21-novaya.md" in {i.rel for i in items if i}
+    assert reader.cache.hits == len(first.items)
+    assert reader.cache.entries == {}
+    reader.run()
+    assert cache.path.stat().st_mtime_ns == stored

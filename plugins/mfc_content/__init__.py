@@ -44,6 +44,7 @@ from .source import Document, parse
 from .speed import (
     cache_slugs,
     freeze_urls,
+    index_tags,
     parallel_articles,
     serial_articles,
     thaw_urls,
@@ -63,7 +64,9 @@ def site_check_for(settings: dict) -> SiteCheck:
     (checkcache.py; the build's own check, run alongside, keeps it)."""
     key = (settings["PATH"], id(settings))
     if key not in _checks:
-        _checks[key] = SiteCheck(Path(settings["PATH"]), settings, cached=True)
+        _checks[key] = SiteCheck(
+            Path(settings["PATH"]), settings, cached=True, reuse_only=True
+        )
     return _checks[key]
 
 
@@ -186,6 +189,7 @@ def register() -> None:
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)
+    signals.all_generators_finalized.connect(index_tags)
     # readers_init: our reader must replace the Markdown readers before any
     # generator reads a file (pelican-yaml-metadata registers on the same
     # signal; PLUGINS lists this plugin after it, so ours wins).

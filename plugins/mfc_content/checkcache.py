@@ -46,10 +46,16 @@ ABANDONED_AFTER = 3600  # seconds: a temporary file this old is a killed check's
 class CheckCache:
     """Each file's check result, by relative path, for one check identity."""
 
-    def __init__(self, folder: str | os.PathLike, identity: str):
+    def __init__(
+        self, folder: str | os.PathLike, identity: str, *, reuse_only: bool = False
+    ):
         self.folder = Path(folder)
         self.path = self.folder / f"{PREFIX}{identity}{SUFFIX}"
         self.identity = identity
+        # A build's reader: each file is read once, so an entry is dropped
+        # once used (memory), and nothing is stored (the build's own
+        # whole-site check, run alongside, stores).
+        self.reuse_only = reuse_only
         self.entries: dict[str, tuple] = self._load()
         self.seen: set[str] = set()
         self.changed = False
@@ -74,7 +80,7 @@ class CheckCache:
         add their problems to it, never to what is stored.
         """
         self.seen.add(rel)
-        entry = self.entries.get(rel)
+        entry = (self.entries.pop if self.reuse_only else self.entries.get)(rel, None)
         if entry is None:
             return None
         digest, stored_shown, asked, blob = entry
@@ -87,6 +93,8 @@ class CheckCache:
 
     def put(self, rel: str, shown: str, data: bytes, asked: list, result) -> None:
         """Keep a file's result, computed with the answers in `asked`."""
+        if self.reuse_only:
+            return
         self.seen.add(rel)
         blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         self.entries[rel] = (self.digest(data), shown, asked, blob)
@@ -95,7 +103,7 @@ class CheckCache:
     def save(self) -> None:
         """After a whole-site check: keep the entries of the files it saw."""
         gone = self.entries.keys() - self.seen
-        if not (self.changed or gone):
+        if self.reuse_only or not (self.changed or gone):
             return
         for rel in gone:
             del self.entries[rel]

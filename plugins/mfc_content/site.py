@@ -282,7 +282,8 @@ class SiteCheck:
 
     The settings are read here, once: a file's own check (``_file``) uses
     only what ``identity`` covers, so its result can be kept between runs
-    (``cache``, see checkcache.py). The cross-file checks may read more.
+    (``cached``, see checkcache.py; ``reuse_only``: use what is kept, keep
+    nothing). The cross-file checks may read more.
     """
 
     def __init__(
@@ -292,6 +293,7 @@ class SiteCheck:
         now: dt.datetime | None = None,
         *,
         cached: bool = False,
+        reuse_only: bool = False,
     ):
         self.content = Path(content)
         self.settings = settings
@@ -319,7 +321,11 @@ class SiteCheck:
         )
         self.report = Report()
         self.cache = (
-            CheckCache(Path(settings.get("CACHE_PATH", "cache")), self.identity())
+            CheckCache(
+                Path(settings.get("CACHE_PATH", "cache")),
+                self.identity(),
+                reuse_only=reuse_only,
+            )
             if cached
             else None
         )
