@@ -62,12 +62,21 @@ def shown(report) -> list[str]:
     return [str(p) for p in report.problems] + [report.summary()]
 
 
+def read(report) -> list[tuple]:
+    """What the build's reader takes of each item."""
+    return [
+        (i.rel, i.doc.path, i.doc.body, i.doc.body_line, i.values, i.url, i.status)
+        for i in report.items
+    ]
+
+
 def check_both(content, settings, now=NOW):
-    """(cached check, check without cache): the cached one's SiteCheck too."""
+    """(cached check, check without cache): the cached one's cache too."""
     cached = SiteCheck(content, settings, now, cached=True)
     report = cached.run()
     fresh = check_site(content, settings, now)
     assert shown(report) == shown(fresh)
+    assert read(report) == read(fresh)
     return report, cached.cache
 
 
