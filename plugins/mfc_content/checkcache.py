@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 PREFIX = "check-"
+FORMAT = 2  # of the stored entries: part of the file's name
 SUFFIX = ".pickle"
 KEEP_FILES = 3
 ABANDONED_AFTER = 3600  # seconds: a temporary file this old is a killed check's
@@ -50,7 +51,7 @@ class CheckCache:
         self, folder: str | os.PathLike, identity: str, *, reuse_only: bool = False
     ):
         self.folder = Path(folder)
-        self.path = self.folder / f"{PREFIX}{identity}{SUFFIX}"
+        self.path = self.folder / f"{PREFIX}{identity}-{FORMAT}{SUFFIX}"
         self.identity = identity
         # A build's reader: each file is read once, so an entry is dropped
         # once used (memory), and nothing is stored (the build's own
@@ -83,21 +84,24 @@ class CheckCache:
         entry = (self.entries.pop if self.reuse_only else self.entries.get)(rel, None)
         if entry is None:
             return None
-        digest, stored_shown, asked, blob = entry
+        digest, stored_shown, blob = entry
         if digest != self.digest(data) or stored_shown != shown:
             return None
+        asked, result = pickle.loads(blob)
         if not ctx.answers_hold(asked):
             return None
         self.hits += 1
-        return pickle.loads(blob)
+        return result
 
     def put(self, rel: str, shown: str, data: bytes, asked: list, result) -> None:
         """Keep a file's result, computed with the answers in `asked`."""
         if self.reuse_only:
             return
         self.seen.add(rel)
-        blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        self.entries[rel] = (self.digest(data), shown, asked, blob)
+        # One blob: loading the file makes a few objects per file, not a
+        # tree of them, and a file that changed is never unpickled.
+        blob = pickle.dumps((asked, result), protocol=pickle.HIGHEST_PROTOCOL)
+        self.entries[rel] = (self.digest(data), shown, blob)
         self.changed = True
 
     def save(self) -> None:
