@@ -21,9 +21,10 @@ is kept, and used again only when nothing it was computed from has changed:
 The cross-file checks (one address for two files, links to missing or
 unpublished pages) always run on every item, cached or not.
 
-One pickle file per identity under ``CACHE_PATH`` (``check-<identity>.pickle``),
-replaced whole by an atomic rename (a killed check leaves the old one), only
-when some file was checked afresh or went away. A missing, unreadable or
+One pickle file per identity under ``CACHE_PATH``
+(``check-<identity>-<format>.pickle``), replaced whole by an atomic rename
+(a killed check leaves the old one), only when some file was checked afresh
+or went away. A missing, unreadable or
 foreign file is ignored: the cache only ever saves time. Only the newest
 few files are kept.
 """
