@@ -8,8 +8,9 @@ is kept, and used again only when nothing it was computed from has changed:
 
 * the file's bytes (SHA-256) and the path shown to the editor;
 * the *identity* of the check: the code of this package, the versions of
-  the libraries it calls, and the settings and theme templates it reads
-  (``SiteCheck.identity``); another identity is another cache file;
+  Python and of the libraries it calls, and the settings and theme
+  templates it reads (``SiteCheck.identity``); another identity is another
+  cache file;
 * every answer the file's check got from the outside while it ran: whether
   a linked or pictured file exists (or has a twin in another letter case),
   what is wrong with a photo, whether its date is still to come. Those

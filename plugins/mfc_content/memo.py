@@ -11,7 +11,7 @@ off and caches only what is a pure function of text:
   the same input under the same code and settings;
 * the build key is a hash of the settings (output and cache paths aside),
   every file of the theme and of the plugin folders, and the versions of
-  Pelican, Python-Markdown, PyYAML and typogrify: change any of them and
+  Python, Pelican, Python-Markdown, PyYAML and typogrify: change any of them and
   every entry is missed (and the old database file is soon removed);
 * everything else (reading and validating every file, dates and statuses,
   links, rendering) runs on every build as before.
@@ -31,6 +31,7 @@ import json
 import os
 import pickle
 import sqlite3
+import sys
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -70,6 +71,8 @@ def build_key(settings: dict) -> str:
     digest = hashlib.sha256()
     kept = {k: v for k, v in settings.items() if k not in VOLATILE_SETTINGS}
     digest.update(json.dumps(kept, sort_keys=True, default=_plain).encode())
+    # The interpreter too: its re, html and json modules do part of the work.
+    digest.update(f"python={sys.version}".encode())
     for package in VERSIONED:
         try:
             digest.update(f"{package}={metadata.version(package)}".encode())

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -336,8 +337,11 @@ class SiteCheck:
         parts = {
             "code": _package_digest(),
             "libraries": [
-                f"{name}={metadata.version(name)}"
-                for name in ("pelican", "markdown", "pyyaml", "babel")
+                f"python={sys.version}",
+                *(
+                    f"{name}={metadata.version(name)}"
+                    for name in ("pelican", "markdown", "pyyaml", "babel")
+                ),
             ],
             "contact": self.contact,
             "paths": [self.article_paths, self.page_paths, self.static_paths],
