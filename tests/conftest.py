@@ -432,11 +432,23 @@ class Project:
     def restore(self, folder: str = "content") -> None:
         """Put a folder back as it is in the repository."""
         shutil.rmtree(self.root / folder)
-        shutil.copytree(
-            ROOT / folder,
-            self.root / folder,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+        copy_folder(folder, self.root)
+
+
+def copy_folder(name: str, root: Path) -> None:
+    """The repository's folder `name` copied into `root` (no bytecode)."""
+    shutil.copytree(
+        ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__")
+    )
+
+
+def copy_project(root: Path, folders=PROJECT_FOLDERS) -> Project:
+    """The project's settings and tasks, and `folders`, copied into `root`."""
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, root / name)
+    for name in folders:
+        copy_folder(name, root)
+    return Project(root)
 
 
 @pytest.fixture(scope="session")
@@ -445,14 +457,7 @@ def project(tmp_path_factory) -> Project:
 
     Tests that change its content or theme restore them when done.
     """
-    root = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, root / name)
-    for name in PROJECT_FOLDERS:
-        shutil.copytree(
-            ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    proj = Project(root)
+    proj = copy_project(tmp_path_factory.mktemp("project"))
     result = proj.invoke("build")
     assert result.returncode == 0, result.stdout + result.stderr
     return proj

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_FILES, ROOT, Project
+from tests.conftest import ROOT, Project, copy_project
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -50,15 +50,9 @@ def assert_same(one: dict[str, bytes], other: dict[str, bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def bench_project(tmp_path_factory) -> Project:
-    root = tmp_path_factory.mktemp("identical")
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, root / name)
-    for name in ("plugins", "theme"):
-        shutil.copytree(
-            ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    generate(ITEMS, root / "content")
-    return Project(root)
+    project = copy_project(tmp_path_factory.mktemp("identical"), ("plugins", "theme"))
+    generate(ITEMS, project.content)
+    return project
 
 
 def publish(project: Project) -> dict[str, bytes]:

@@ -47,6 +47,20 @@ def news(content: Path, name: str, date: str, body: str, **extra: str) -> Path:
     return path
 
 
+def photo_news(content: Path, photo: str, body: str) -> Path:
+    """A real JPEG at content/`photo` and a news item showing it; the photo."""
+    path = write_jpeg(content / photo, 400, 300)
+    news(
+        content,
+        "foto",
+        "2026-11-20 10:00",
+        body,
+        image=photo,
+        image_alt="Зал ожидания МФЦ",
+    )
+    return path
+
+
 @pytest.fixture
 def site(tmp_path, monkeypatch):
     """A copy of the real content/, settings for it, a cache of its own."""
@@ -133,15 +147,11 @@ def test_an_edited_file_is_checked_again(site):
 
 def test_a_deleted_photo_or_linked_file_is_noticed(site):
     content, settings = site
-    photo = write_jpeg(content / "images" / "2026" / "zal.jpg", 400, 300)
     news(content, "target", "2026-11-19 10:00", "Текст новости.")
-    news(
+    photo = photo_news(
         content,
-        "foto",
-        "2026-11-20 10:00",
+        "images/2026/zal.jpg",
         "Смотрите [новость]({filename}/news/2026/2026-11-19-target.md).",
-        image="images/2026/zal.jpg",
-        image_alt="Зал ожидания МФЦ",
     )
     assert check_both(content, settings)[0].ok
     photo.unlink()
@@ -157,15 +167,7 @@ def test_a_deleted_photo_or_linked_file_is_noticed(site):
 
 def test_a_photo_damaged_later_is_noticed(site):
     content, settings = site
-    photo = write_jpeg(content / "images" / "zal.jpg", 400, 300)
-    news(
-        content,
-        "foto",
-        "2026-11-20 10:00",
-        "Текст.",
-        image="images/zal.jpg",
-        image_alt="Зал ожидания МФЦ",
-    )
+    photo = photo_news(content, "images/zal.jpg", "Текст.")
     assert check_both(content, settings)[0].ok
     photo.write_bytes(b"not a photo at all" * 100)
     report, _ = check_both(content, settings)

@@ -46,6 +46,7 @@ def make_site(root: Path, items: dict[str, str] = ITEMS) -> Path:
 
 
 def bundle_files(site: Path) -> dict[str, bytes]:
+    """The search bundle as written: Pagefind's files (and any .gz/.br)."""
     bundle = site / "pagefind"
     return {
         p.relative_to(bundle).as_posix(): p.read_bytes()

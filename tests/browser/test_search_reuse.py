@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 
 from mfc_search import build_index
 from tests.browser.server import serve
-from tests.conftest import PROJECT_FILES, PROJECT_FOLDERS, ROOT, Project
+from tests.conftest import Project, copy_project
+from tests.test_search_cache import bundle_files
 
 SITEURL = "https://mfc.example.org"
 ENV = {"MFC_NOW": "2026-11-01 12:00", "MFC_SITEURL": SITEURL}
@@ -30,29 +31,12 @@ NEW_WORD = "дирижаблестроение"  # in no page of the site
 
 @pytest.fixture(scope="module")
 def reuse_project(tmp_path_factory) -> Project:
-    root = tmp_path_factory.mktemp("search-reuse")
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, root / name)
-    for name in PROJECT_FOLDERS:
-        shutil.copytree(
-            ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    return Project(root)
+    return copy_project(tmp_path_factory.mktemp("search-reuse"))
 
 
 def publish(project: Project) -> None:
     result = project.invoke("publish", **ENV)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def bundle(output: Path) -> dict[str, bytes]:
-    """The search bundle as published: Pagefind's files and their .gz/.br."""
-    folder = output / "pagefind"
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def pagefind_only(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -63,7 +47,7 @@ def reused_from(output: Path, kept: Path) -> bool:
     """Whether the bundle in output/ is the one whose files `kept` has other
     names for: the same files (inodes), linked from the cache, rather than
     files Pagefind has just written."""
-    names = pagefind_only(bundle(kept.parent))
+    names = pagefind_only(bundle_files(kept.parent))
     here = output / "pagefind"
     same = {
         name
@@ -103,7 +87,7 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
     project = reuse_project
     output = project.output
     publish(project)
-    first = bundle(output)
+    first = bundle_files(output)
     assert "pagefind.js" in first
     assert "pagefind.js.br" in first  # precompressed like every text file
     # Other names for the files of this bundle: to tell later whether a
@@ -116,11 +100,11 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
     publish(project)
     assert reused_from(output, kept)
     assert (output / "pagefind" / "pagefind.js").stat().st_nlink >= 3
-    assert bundle(output) == first
+    assert bundle_files(output) == first
     fresh = tmp_path / "fresh"
     shutil.copytree(output, fresh)
     assert not build_index(fresh).reused
-    assert pagefind_only(bundle(fresh)) == pagefind_only(first)
+    assert pagefind_only(bundle_files(fresh)) == pagefind_only(first)
     assert found(browser, output, NEW_WORD) == []
 
     # 3. One item gets a new word: Pagefind runs, and the word is found.
@@ -132,7 +116,7 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
         )
         publish(project)
         assert not reused_from(output, kept)
-        assert pagefind_only(bundle(output)) != pagefind_only(first)
+        assert pagefind_only(bundle_files(output)) != pagefind_only(first)
         assert found(browser, output, NEW_WORD) == [ITEM_URL]
     finally:
         item.write_text(original, encoding="utf-8")
@@ -140,9 +124,9 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
     # 4. The edit undone: the first bundle, still in the cache, is reused.
     publish(project)
     assert reused_from(output, kept)
-    assert bundle(output) == first
+    assert bundle_files(output) == first
     assert found(browser, output, NEW_WORD) == []
     # No build rewrote a file an earlier output shared with the cache.
-    assert bundle(kept.parent) == first
+    assert bundle_files(kept.parent) == first
     stored = sorted(p.name for p in (project.root / "cache" / "search").iterdir())
     assert len(stored) == 2, stored  # the last two bundles, nothing else
