@@ -143,6 +143,9 @@ SHOW_UNPUBLISHED = True
 # --- Search (plugins/mfc_search): a Pagefind index of news and pages ------
 SEARCH_INDEX = True
 SEARCH_INDEX_DIR = "pagefind"  # the search bundle, under the output folder
+# Pages per Pagefind run (the index is merged in the browser): ~110 KB of
+# Pagefind's memory each. 0: one index of the whole site, at any size.
+SEARCH_PART_PAGES = 1600
 
 # --- Feeds: off in preview, on in production (publishconf.py) -----------
 FEED_ALL_ATOM = None

@@ -7,6 +7,7 @@ tests/browser/test_search_reuse.py.
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from mfc_search import MANIFEST, BundleCache, build_index, cache_key, index_output
+from mfc_search import MANIFEST, BundleCache, build_index, index_output, plan_parts
 
 ITEMS = {
     "news/2024/forum/index.html": "<h1>Форум</h1><p>Сотрудники МФЦ на форуме.</p>",
@@ -59,19 +60,30 @@ def entries(cache: BundleCache) -> list[str]:
     return sorted(p.name for p in cache.root.iterdir())
 
 
+def summary(bundle) -> tuple[int, int, bool]:
+    """Pages indexed, HTML files read, and whether every part was reused."""
+    return bundle.indexed, bundle.read, bundle.reused
+
+
+def key_of(site: Path) -> str:
+    """The cache key of a site small enough to be one part."""
+    (part,) = plan_parts(site)
+    return part.key
+
+
 def test_same_html_reuses_a_bundle_identical_to_pagefinds(tmp_path):
     cache = BundleCache(tmp_path / "cache")
     first = make_site(tmp_path / "one")
-    assert build_index(first, cache=cache) == (3, 4, False)
+    assert summary(build_index(first, cache=cache)) == (3, 4, False)
     fresh = bundle_files(first)
     assert "pagefind.js" in fresh
     # Another folder (a new staging folder), the same HTML: reused.
     second = make_site(tmp_path / "two")
-    assert build_index(second, cache=cache) == (3, 4, True)
+    assert summary(build_index(second, cache=cache)) == (3, 4, True)
     assert bundle_files(second) == fresh
     # Pagefind run again on the same site writes exactly these bytes.
     third = make_site(tmp_path / "three")
-    assert build_index(third) == (3, 4, False)
+    assert summary(build_index(third)) == (3, 4, False)
     assert bundle_files(third) == fresh
     assert len(entries(cache)) == 1
 
@@ -106,7 +118,7 @@ def test_removed_page_is_not_in_a_reused_bundle(tmp_path):
     site = make_site(tmp_path / "site")
     build_index(site, cache=cache)
     (site / "news/2024/zal/index.html").unlink()
-    assert build_index(site, cache=cache) == (2, 3, False)
+    assert summary(build_index(site, cache=cache)) == (2, 3, False)
     fragments = list((site / "pagefind" / "fragment").iterdir())
     assert len(fragments) == 2
 
@@ -121,14 +133,14 @@ def test_only_the_last_bundles_are_kept(tmp_path):
     keys = []
     for n in range(3):
         site = version(n, f"v{n}")
-        keys.append(cache_key(site, "pagefind"))
+        keys.append(key_of(site))
         build_index(site, cache=cache)
     assert entries(cache) == sorted(keys[1:])
     # Reusing v1 makes it the most recent: a new version drops v2, not v1.
     assert build_index(version(1, "v1-again"), cache=cache).reused
     site = version(3, "v3")
     build_index(site, cache=cache)
-    assert entries(cache) == sorted([keys[1], cache_key(site, "pagefind")])
+    assert entries(cache) == sorted([keys[1], key_of(site)])
 
 
 def test_a_damaged_bundle_is_never_reused(tmp_path):
@@ -182,7 +194,7 @@ def test_a_killed_store_leaves_nothing_that_is_reused(tmp_path):
     # The next build finds no bundle: Pagefind runs, the leftover goes.
     cache = BundleCache(cache_root)
     assert not build_index(make_site(tmp_path / "next"), cache=cache).reused
-    assert entries(cache) == [cache_key(site, "pagefind")]
+    assert entries(cache) == [key_of(site)]
     manifest = json.loads((cache_root / entries(cache)[0] / MANIFEST).read_text())
     assert len(manifest["files"]) == len(bundle_files(site))
 
@@ -250,3 +262,183 @@ def test_the_build_log_says_whether_the_bundle_was_reused(tmp_path, caplog):
         "(4 HTML files) in "
     )
     assert (tmp_path / "cache" / "search").is_dir()
+
+
+# --- A large site: the index in parts --------------------------------------
+
+# Indexed pages per year of news; with parts of at most 4 pages:
+# [top + 2019], [2020], [2021], [2022].
+YEARS = {2019: 3, 2020: 2, 2021: 4, 2022: 1}
+PART_PAGES = 4
+
+
+def news_site(root: Path, years: dict[int, int] = YEARS, **changed: str) -> Path:
+    """Items in year folders, each year with an (unindexed) month list."""
+    items = {"kak-dobratsya/index.html": ITEMS["kak-dobratsya/index.html"]}
+    for year, count in years.items():
+        for n in range(count):
+            items[f"news/{year}/novost-{n}/index.html"] = (
+                f"<h1>Новость {n} за {year} год</h1><p>Приём документов.</p>"
+            )
+    items.update(changed)
+    site = make_site(root, items)
+    for year in years:
+        path = site / f"news/{year}/01/index.html"
+        path.parent.mkdir()
+        path.write_text(page("<h1>Январь</h1>", indexed=False), encoding="utf-8")
+    return site
+
+
+def fragments(bundle: Path) -> dict[str, bytes]:
+    """Fragment files (one per page, named by its content) of one part."""
+    return {p.name: p.read_bytes() for p in (bundle / "fragment").iterdir()}
+
+
+def urls(bundle: Path) -> set[str]:
+    def url(data: bytes) -> str:
+        return json.loads(gzip.decompress(data).removeprefix(b"pagefind_dcd"))["url"]
+
+    return {url(data) for data in fragments(bundle).values()}
+
+
+def test_parts_hold_whole_year_folders_packed_in_name_order(tmp_path):
+    parts = plan_parts(news_site(tmp_path / "site"), part_pages=PART_PAGES)
+    assert [(p.name, p.glob, p.pages) for p in parts] == [
+        ("", "{*.html,*/*.html,news/2019/*/*.html}", 4),
+        ("part-news-2020", "news/2020/*/*.html", 2),
+        ("part-news-2021", "news/2021/*/*.html", 4),
+        ("part-news-2022", "news/2022/*/*.html", 1),
+    ]
+    # A folder bigger than a part is a part of its own.
+    parts = plan_parts(tmp_path / "site", part_pages=2)
+    assert [(p.name, p.pages) for p in parts] == [
+        ("", 1),
+        ("part-news-2019", 3),
+        ("part-news-2020", 2),
+        ("part-news-2021", 4),
+        ("part-news-2022", 1),
+    ]
+    # Small sites, and 0, make one index of the whole site.
+    assert len(plan_parts(tmp_path / "site")) == 1
+    (whole,) = plan_parts(tmp_path / "site", part_pages=0)
+    assert (whole.glob, whole.pages) == ("**/*.{html}", 11)
+
+
+def test_a_folder_name_that_is_not_literal_in_a_glob_makes_one_index(tmp_path):
+    site = news_site(tmp_path / "site")
+    odd = site / "news" / "2020 [архив]" / "a" / "index.html"
+    odd.parent.mkdir(parents=True)
+    odd.write_text(page("<h1>Архив</h1>"), encoding="utf-8")
+    (whole,) = plan_parts(site, part_pages=PART_PAGES)
+    assert whole.glob == "**/*.{html}"
+    assert build_index(site, part_pages=PART_PAGES).indexed == 12
+
+
+def test_parts_index_every_page_once_as_one_index_would(tmp_path):
+    site = news_site(tmp_path / "site")
+    index = build_index(site, part_pages=PART_PAGES)
+    # 11 pages; read: those, news/index.html and the four month lists.
+    assert index == (11, 16, 4, 4, True)
+    bundle = site / "pagefind"
+    listed = json.loads((bundle / "mfc-parts.json").read_text(encoding="utf-8"))
+    assert listed == {
+        "parts": ["part-news-2020/", "part-news-2021/", "part-news-2022/"]
+    }
+    assert urls(bundle) == {
+        "/kak-dobratsya/",
+        *(f"/news/2019/novost-{n}/" for n in range(3)),
+    }
+    assert urls(bundle / "part-news-2021") == {
+        f"/news/2021/novost-{n}/" for n in range(4)
+    }
+    # The merged parts have their index and nothing the browser takes from
+    # the main part (pagefind.js, its worker, the WebAssembly).
+    assert (bundle / "pagefind.js").is_file()
+    assert list(bundle.glob("wasm.*.pagefind"))
+    for name in listed["parts"]:
+        files = sorted(p.name for p in (bundle / name).iterdir())
+        assert files[:3] == ["fragment", "index", "pagefind-entry.json"]
+        assert [f for f in files[3:] if f.endswith(".pf_meta")] == files[3:4]
+        assert len(files) == 4
+    # Each page's fragment is the one a single index of the site has.
+    whole = news_site(tmp_path / "whole")
+    assert build_index(whole, part_pages=0).parts == 1
+    merged = {}
+    for part in [bundle, *(bundle / name for name in listed["parts"])]:
+        merged.update(fragments(part))
+    assert merged == fragments(whole / "pagefind")
+
+
+def test_an_edit_reindexes_only_its_part(tmp_path):
+    cache = BundleCache(tmp_path / "cache")
+    first = news_site(tmp_path / "first")
+    assert build_index(first, cache=cache, part_pages=PART_PAGES).reindexed == 4
+    # Another folder, the same HTML: every part reused, the same bytes.
+    again = news_site(tmp_path / "again")
+    index = build_index(again, cache=cache, part_pages=PART_PAGES)
+    assert (index.reused, index.parts) == (True, 4)
+    assert bundle_files(again) == bundle_files(first)
+    # One 2021 item edited, then a 2022 item added: one part each time,
+    # and the bundle is what a build without the cache writes.
+    edit = {"news/2021/novost-2/index.html": "<h1>Новость</h1><p>Правка.</p>"}
+    added = {**YEARS, 2022: 2}
+    for name, years, changed in (
+        ("edited", YEARS, edit),
+        ("added", added, {}),
+    ):
+        site = news_site(tmp_path / name, years, **changed)
+        index = build_index(site, cache=cache, part_pages=PART_PAGES)
+        assert (index.parts, index.reindexed) == (4, 1), name
+        fresh = news_site(tmp_path / f"{name}-fresh", years, **changed)
+        build_index(fresh, part_pages=PART_PAGES)
+        assert bundle_files(site) == bundle_files(fresh), name
+
+
+def test_the_cache_keeps_the_parts_of_the_last_builds(tmp_path):
+    cache = BundleCache(tmp_path / "cache", keep=1)
+    build_index(news_site(tmp_path / "one"), cache=cache, part_pages=PART_PAGES)
+    edit = {"news/2020/novost-0/index.html": "<h1>Новость</h1><p>Правка.</p>"}
+    site = news_site(tmp_path / "two", **edit)
+    build_index(site, cache=cache, part_pages=PART_PAGES)
+    current = sorted(p.key for p in plan_parts(site, part_pages=PART_PAGES))
+    assert entries(cache) == current
+    # keep=2: the parts of this build and as many of the others.
+    cache = BundleCache(cache.root, keep=2)
+    build_index(news_site(tmp_path / "three"), cache=cache, part_pages=PART_PAGES)
+    assert len(entries(cache)) == 5  # four parts, and the edited 2020 part
+
+
+def test_the_build_log_counts_the_parts_pagefind_ran_for(tmp_path, caplog):
+    settings = {"CACHE_PATH": str(tmp_path / "cache"), "SEARCH_PART_PAGES": 4}
+    edit = {"news/2021/novost-0/index.html": "<h1>Новость</h1><p>Правка.</p>"}
+    messages = []
+    for name, changed in (("one", {}), ("two", edit), ("three", edit)):
+        pelican = SimpleNamespace(
+            output_path=str(news_site(tmp_path / name, **changed)), settings=settings
+        )
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="mfc_search"):
+            index_output(pelican)
+        messages.append(caplog.messages[0])
+    assert messages[0].startswith(
+        "mfc_search: indexed 11 of 16 HTML files in 4 parts (4 by Pagefind, "
+    )
+    assert messages[1].startswith(
+        "mfc_search: indexed 11 of 16 HTML files in 4 parts (1 by Pagefind, "
+    )
+    assert messages[2].startswith(
+        "mfc_search: the HTML did not change: reused the search bundle of 11 pages "
+        "(16 HTML files) in 4 parts in "
+    )
+
+
+def test_a_symlinked_folder_makes_one_index_that_is_never_reused(tmp_path):
+    """Pagefind's walk may follow the link where ours does not."""
+    cache = BundleCache(tmp_path / "cache")
+    site = news_site(tmp_path / "site")
+    (site / "news" / "2020-old").symlink_to(site / "news" / "2020")
+    (whole,) = plan_parts(site, part_pages=PART_PAGES)
+    assert (whole.glob, whole.key) == ("**/*.{html}", None)
+    assert build_index(site, cache=cache, part_pages=PART_PAGES).marked
+    assert build_index(site, cache=cache, part_pages=PART_PAGES).reindexed == 1
+    assert not cache.root.exists() or entries(cache) == []

@@ -12,23 +12,41 @@ with ``data-pagefind-body``, and once any page has that attribute Pagefind
 skips every page without it (lists, archives, tags, the search page, 404).
 Russian stemming follows from ``<html lang="ru">``.
 
-A rebuild whose HTML did not change reuses the last bundle instead of running
-Pagefind again (at 10,000 news items Pagefind takes ~11 s and 1.2 GB). What
+A rebuild whose HTML did not change reuses the last bundles instead of
+running Pagefind again (at 10,000 news items Pagefind takes ~11 s). What
 Pagefind writes depends only on the HTML files it reads (their paths and
-bytes), its own version and the options it is given: it runs in an empty
-working directory and without ``PAGEFIND_*`` variables, so no configuration
-file or environment adds to them. The build cache keeps the last bundles in
-``CACHE_PATH/search/<key>/``, the key being the SHA-256 of all of that. A
-bundle is stored only after Pagefind succeeded, assembled in a temporary
-folder and renamed into place (so a killed build never leaves a half bundle
-under a key), with a manifest of its files' sizes and digests that is checked
-before any reuse. Reused files are hard links to the cached ones (copies
-across file systems): nothing ever rewrites either in place, a build writes
-a fresh staging folder and the cache only ever renames and deletes.
+bytes), its own version and the options it is given (the glob that picks a
+part's files among them): it runs in an empty working directory and without
+``PAGEFIND_*`` variables, so no configuration file or environment adds to
+them. The build cache keeps the last bundles in ``CACHE_PATH/search/<key>/``,
+the key being the SHA-256 of all of that, one per part. A bundle is stored
+only after Pagefind succeeded, assembled in a temporary folder and renamed
+into place (so a killed build never leaves a half bundle under a key), with
+a manifest of its files' sizes and digests that is checked before any reuse.
+Reused files are hard links to the cached ones (copies across file systems):
+nothing ever rewrites either in place, a build writes a fresh staging folder
+and the cache only ever renames and deletes.
+
+A large site's index is built in parts, each one Pagefind run, so that no
+run holds the whole site in memory (Pagefind needs ~110 KB per page: 1.2 GB
+at 10,000 news items) and an edit re-indexes only the part it is in. A part
+holds whole folders of pages: each page belongs to the folder two levels
+above its file (``news/2024`` for ``news/2024/forum/index.html``; the top
+of the site for ``kak-dobratsya/index.html``). Folders with an indexed page
+are taken in name order and packed into parts of at most
+``SEARCH_PART_PAGES`` indexed pages (a bigger folder is a part of its own).
+The first part is the main bundle at ``<SEARCH_INDEX_DIR>/``; each other is
+a folder in it (``part-news-2019/``) with only its index files, and
+``mfc-parts.json`` lists them for the search page, whose script merges them
+with Pagefind's ``mergeIndex`` (they share the main part's WebAssembly). A
+site with fewer indexed pages than that is one part, as Pagefind alone
+would make it. Each part is cached and reused on its own.
 
 Settings: ``SEARCH_INDEX`` (bool, default True), ``SEARCH_INDEX_DIR``
-(default ``"pagefind"``) and ``SEARCH_CACHE_KEEP`` (bundles kept in the
-cache, default 2: ~45 MB each at 10,000 items; 0 turns reuse off).
+(default ``"pagefind"``), ``SEARCH_PART_PAGES`` (indexed pages per part,
+default 1600; 0 makes one index of the whole site) and ``SEARCH_CACHE_KEEP``
+(how many builds' bundles the cache keeps, default 2: ~45 MB each at 10,000
+items; 0 turns reuse off).
 """
 
 from __future__ import annotations
@@ -38,6 +56,7 @@ import hashlib
 import json
 import logging
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -56,15 +75,24 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INDEX_DIR = "pagefind"
 DEFAULT_CACHE_KEEP = 2
+# Indexed pages per Pagefind run: ~110 KB each in Pagefind's memory, so a
+# part peaks at ~180 MB (at 10,000 news items, two years of news a part).
+DEFAULT_PART_PAGES = 1600
 CACHE_DIR = "search"  # under CACHE_PATH
 # Bump when the key or what is stored changes: older bundles are never used.
-CACHE_FORMAT = "mfc_search-1"
+CACHE_FORMAT = "mfc_search-2"
 MANIFEST = "manifest.json"
+PARTS_FILE = "mfc-parts.json"  # the parts the search page merges
+PART_PREFIX = "part-"
 TEMP_PREFIX = ".tmp-"
 KEY_RE = re.compile(r"[0-9a-f]{64}")
+MARK = b"data-pagefind-body"
 # The HTML Pagefind reads: its glob "**/*.{html}". The digest takes .htm
 # too: a file too many in the key costs a needless run, never a wrong reuse.
 HTML_SUFFIXES = (".html", ".htm")
+WHOLE_SITE_GLOB = "**/*.{html}"
+# Folder names that are literal in a glob (letters, digits, "_", ".", "-").
+GLOB_SAFE_RE = re.compile(r"(?:[\w.-]+(?:/[\w.-]+)*)?")
 # Parts of the bundle for Pagefind's own UIs; our search page has its own
 # small script, so these would only be dead weight on the server.
 UNUSED_BUNDLE_FILES = (
@@ -76,18 +104,55 @@ UNUSED_BUNDLE_FILES = (
     "pagefind-component-ui.css",
     "pagefind-highlight.js",
 )
+# What a merged part needs besides its index/ and fragment/ folders: the
+# browser loads pagefind.js, its worker and the WebAssembly from the main
+# part only.
+PART_FILES_RE = re.compile(r"pagefind-entry\.json|.+\.pf_meta")
 FOUND_RE = re.compile(r"Found (\d+) files? matching")
 
 
 class Index(NamedTuple):
+    """What one Pagefind run, or its reuse, gave."""
+
     indexed: int  # pages in the index
     read: int  # HTML files Pagefind read (indexed or skipped)
     reused: bool  # the bundle came from the cache
 
 
-def pagefind_command(site: Path, bundle: Path) -> list[str]:
+class Bundle(NamedTuple):
+    """The whole search bundle of a site."""
+
+    indexed: int  # pages in the index, all parts
+    read: int  # HTML files Pagefind read, all parts
+    parts: int
+    reindexed: int  # parts Pagefind ran for (the others came from the cache)
+    marked: bool  # some page has data-pagefind-body
+
+    @property
+    def reused(self) -> bool:
+        return self.reindexed == 0
+
+
+class Part(NamedTuple):
+    """One Pagefind run: the folders of pages it indexes."""
+
+    name: str  # its folder in the bundle; "" for the main part, at the root
+    glob: str  # Pagefind's --glob: the HTML files of its folders
+    pages: int  # pages with data-pagefind-body in it
+    key: str | None  # what its bundle depends on (None: never reuse)
+
+
+def pagefind_command(site: Path, bundle: Path, glob: str) -> list[str]:
     """The Pagefind command line: the options are the flags between the paths."""
-    return [str(get_executable()), "--site", str(site), "--output-path", str(bundle)]
+    return [
+        str(get_executable()),
+        "--site",
+        str(site),
+        "--glob",
+        glob,
+        "--output-path",
+        str(bundle),
+    ]
 
 
 @functools.cache
@@ -98,14 +163,14 @@ def pagefind_identity() -> str:
     return f"pagefind-bin {version('pagefind-bin')} {digest}"
 
 
-def _index_site(site: Path, bundle: Path) -> int:
-    """Run the Pagefind binary over ``site``; write the bundle to ``bundle``.
+def _index_part(site: Path, part: Part, target: Path) -> Index:
+    """Run the Pagefind binary over ``part`` of ``site``; write its bundle to
+    ``target``, keeping what a main or a merged part needs.
 
-    Returns the number of HTML files read (indexed or skipped). The binary
-    rather than Pagefind's Python API: the API's service answers before
-    every file of the bundle is on disk (a step right after it could read a
-    half-written pagefind-worker.js), and polls at 0.1 s intervals; when
-    the binary has exited, the bundle is complete. It runs in an empty
+    The binary rather than Pagefind's Python API: the API's service answers
+    before every file of the bundle is on disk (a step right after it could
+    read a half-written pagefind-worker.js), and polls at 0.1 s intervals;
+    when the binary has exited, the bundle is complete. It runs in an empty
     folder without PAGEFIND_* variables: nothing but the command line
     configures it (Pagefind reads pagefind.yml/.toml/.json from its working
     directory and PAGEFIND_* from the environment).
@@ -113,7 +178,7 @@ def _index_site(site: Path, bundle: Path) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
     with tempfile.TemporaryDirectory(prefix="mfc-pagefind-") as empty:
         result = subprocess.run(
-            pagefind_command(site, bundle),
+            pagefind_command(site, target, part.glob),
             cwd=empty,
             capture_output=True,
             text=True,
@@ -126,42 +191,116 @@ def _index_site(site: Path, bundle: Path) -> int:
             f"mfc_search: Pagefind failed ({result.returncode}): "
             f"{(result.stdout + result.stderr).strip()[-2000:]}"
         )
-    return int(found.group(1))
+    for path in target.iterdir():
+        if path.is_file() and (
+            path.name in UNUSED_BUNDLE_FILES
+            or (part.name and not PART_FILES_RE.fullmatch(path.name))
+        ):
+            path.unlink()
+    # One fragment per indexed page.
+    indexed = sum(1 for _ in (target / "fragment").glob("*.pf_fragment"))
+    return Index(indexed, int(found.group(1)), False)
 
 
-def html_digest(site: Path) -> str | None:
-    """SHA-256 of every HTML file under ``site``: relative path and bytes.
+def folder_of(rel: str) -> str:
+    """The folder a page's part is chosen by: two levels above its file.
 
-    None when the site has a symlinked folder: Pagefind's walk and ours
-    might then see different files, so the bundle is not reused.
+    ``news/2024`` for ``news/2024/forum/index.html`` (and for the month
+    list ``news/2024/05/index.html``, which is read and skipped); "" for
+    ``kak-dobratsya/index.html`` and ``index.html``.
     """
-    digest = hashlib.sha256()
+    return posixpath.dirname(posixpath.dirname(rel))
+
+
+def folder_glob(folder: str) -> str:
+    """The glob of the HTML files whose folder_of is ``folder``."""
+    return f"{folder}/*/*.html" if folder else "*.html,*/*.html"
+
+
+class Folder(NamedTuple):
+    digest: str  # SHA-256 of its HTML files' relative paths and bytes
+    pages: int  # of them, those with data-pagefind-body
+
+
+def read_folders(site: Path) -> tuple[dict[str, Folder], bool]:
+    """Every HTML file under ``site``, by folder_of: digests and marked
+    pages; and whether the site has a symlinked folder (Pagefind's walk and
+    ours might then see different files)."""
+    digests: dict[str, hashlib._Hash] = {}
+    pages: dict[str, int] = {}
+    linked = False
     for root, dirs, files in os.walk(site):
-        if any(os.path.islink(os.path.join(root, d)) for d in dirs):
-            return None
+        linked = linked or any(os.path.islink(os.path.join(root, d)) for d in dirs)
         dirs.sort()
         for name in sorted(files):
             if not name.endswith(HTML_SUFFIXES):
                 continue
             path = os.path.join(root, name)
-            rel = os.path.relpath(path, site).encode("utf-8", "surrogateescape")
+            rel = os.path.relpath(path, site).replace(os.sep, "/")
+            folder = folder_of(rel)
             with open(path, "rb") as file:
                 data = file.read()
-            digest.update(b"%d:%s%d:" % (len(rel), rel, len(data)))
+            digest = digests.get(folder)
+            if digest is None:
+                digest = digests[folder] = hashlib.sha256()
+                pages[folder] = 0
+            raw = rel.encode("utf-8", "surrogateescape")
+            digest.update(b"%d:%s%d:" % (len(raw), raw, len(data)))
             digest.update(data)
-    return digest.hexdigest()
+            pages[folder] += MARK in data
+    folders = {f: Folder(digests[f].hexdigest(), pages[f]) for f in sorted(digests)}
+    return folders, linked
 
 
-def cache_key(site: Path, index_dir: str) -> str | None:
-    """What the bundle depends on, as one SHA-256 (None: do not reuse)."""
-    html = html_digest(site)
-    if html is None:
-        return None
-    # The options: every argument but the two paths, and the bundle's place.
-    options = pagefind_command(Path("SITE"), Path("BUNDLE"))[1:]
+def _part_key(glob: str, main: bool, index_dir: str, folders) -> str:
+    """What a part's bundle depends on, as one SHA-256."""
+    options = pagefind_command(Path("SITE"), Path("BUNDLE"), glob)[1:]
     parts = [CACHE_FORMAT, pagefind_identity(), json.dumps(options), index_dir]
-    parts += [",".join(UNUSED_BUNDLE_FILES), html]
+    parts += [",".join(UNUSED_BUNDLE_FILES), "main" if main else "merged"]
+    parts += [f"{name}\0{folder.digest}" for name, folder in folders]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def plan_parts(
+    site: Path, index_dir: str = DEFAULT_INDEX_DIR, part_pages: int = DEFAULT_PART_PAGES
+) -> list[Part]:
+    """The parts of ``site``'s index (see the module's docstring).
+
+    One part with Pagefind's own glob when ``part_pages`` is 0, when no
+    page is marked (Pagefind then indexes every page: a mistake the build
+    reports), when a folder's name is not literal in a glob, or when the
+    site has a symlinked folder (that part is then never reused).
+    """
+    folders, linked = read_folders(Path(site))
+    marked = {name: f for name, f in folders.items() if f.pages}
+    if (
+        linked
+        or not part_pages
+        or not marked
+        or not all(map(GLOB_SAFE_RE.fullmatch, marked))
+    ):
+        pages = sum(f.pages for f in folders.values())
+        key = _part_key(WHOLE_SITE_GLOB, True, index_dir, folders.items())
+        return [Part("", WHOLE_SITE_GLOB, pages, None if linked else key)]
+    groups: list[list[str]] = []
+    count = 0
+    for name, folder in marked.items():  # in name order
+        if not groups or count + folder.pages > part_pages:
+            groups.append([])
+            count = 0
+        groups[-1].append(name)
+        count += folder.pages
+    parts = []
+    for group in groups:
+        main = not parts
+        name = "" if main else PART_PREFIX + group[0].replace("/", "-")
+        while name in {p.name for p in parts}:
+            name += "-"
+        globs = ",".join(map(folder_glob, group))
+        glob = "{" + globs + "}" if "," in globs else globs
+        key = _part_key(glob, main, index_dir, ((g, marked[g]) for g in group))
+        parts.append(Part(name, glob, sum(marked[g].pages for g in group), key))
+    return parts
 
 
 def _file_sha256(path: Path) -> str:
@@ -223,7 +362,7 @@ class BundleCache:
         return Index(manifest["indexed"], manifest["read"], True)
 
     def store(self, key: str, bundle: Path, index: Index) -> None:
-        """Keep a bundle Pagefind has just written; then drop the oldest."""
+        """Keep a bundle Pagefind has just written."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_abandoned()
         if self._manifest(key) is None:
@@ -256,24 +395,28 @@ class BundleCache:
                 work.rename(self.root / key)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        self._prune(key)
 
     def _entries(self) -> list[Path]:
         return [p for p in self.root.iterdir() if KEY_RE.fullmatch(p.name)]
 
-    def _prune(self, newest: str) -> None:
-        """Keep ``newest`` and the most recently used others, ``keep`` in all."""
+    def prune(self, used: set[str]) -> None:
+        """Keep the bundles of this build (``used``) and, of the others, the
+        most recently used: ``keep`` builds' worth in all."""
+        if not self.root.is_dir():
+            return
 
-        def used(folder: Path) -> float:
+        def last_used(folder: Path) -> float:
             try:
                 return (folder / MANIFEST).stat().st_mtime
             except OSError:
                 return 0.0
 
         others = sorted(
-            (p for p in self._entries() if p.name != newest), key=used, reverse=True
+            (p for p in self._entries() if p.name not in used),
+            key=last_used,
+            reverse=True,
         )
-        for folder in others[max(self.keep - 1, 0) :]:
+        for folder in others[max(self.keep - 1, 0) * len(used) :]:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _remove_abandoned(self) -> None:
@@ -288,33 +431,41 @@ def build_index(
     site: str | os.PathLike,
     index_dir: str = DEFAULT_INDEX_DIR,
     cache: BundleCache | None = None,
-) -> Index:
-    """(Re)build the search bundle of the site in ``site``.
+    part_pages: int = DEFAULT_PART_PAGES,
+) -> Bundle:
+    """(Re)build the search bundle of the site in ``site``, part by part.
 
     An old bundle is removed first, so fragments of deleted pages never
-    linger. With a ``cache``, a bundle stored for the same key is reused
-    instead of running Pagefind, and a new one is stored.
+    linger. With a ``cache``, a part's bundle stored for the same key is
+    reused instead of running Pagefind, and a new one is stored.
     """
     site = Path(site).resolve()
     bundle = site / index_dir
     shutil.rmtree(bundle, ignore_errors=True)
-    key = cache_key(site, index_dir) if cache and cache.keep > 0 else None
-    if key:
-        reused = cache.restore(key, bundle)
-        if reused:
-            return reused
-    read = _index_site(site, bundle)
-    for name in UNUSED_BUNDLE_FILES:
-        (bundle / name).unlink(missing_ok=True)
-    # One fragment per indexed page.
-    indexed = sum(1 for _ in (bundle / "fragment").glob("*.pf_fragment"))
-    index = Index(indexed, read, False)
-    if key:
-        try:
-            cache.store(key, bundle, index)
-        except OSError as error:  # the site is fine; only the next build is slower
-            log.info("mfc_search: the search bundle was not cached: %s", error)
-    return index
+    parts = plan_parts(site, index_dir, part_pages)
+    caching = cache is not None and cache.keep > 0
+    indexed = read = reindexed = 0
+    for part in parts:  # the main part first: the others are folders in it
+        target = bundle / part.name
+        index = cache.restore(part.key, target) if caching and part.key else None
+        if index is None:
+            index = _index_part(site, part, target)
+            reindexed += 1
+            if caching and part.key:
+                try:
+                    cache.store(part.key, target, index)
+                except OSError as error:  # the site is fine; the next build is slower
+                    log.info("mfc_search: the search bundle was not cached: %s", error)
+        indexed += index.indexed
+        read += index.read
+    merged = [f"{part.name}/" for part in parts[1:]]
+    (bundle / PARTS_FILE).write_text(
+        json.dumps({"parts": merged}, ensure_ascii=False), encoding="utf-8"
+    )
+    if caching:
+        cache.prune({part.key for part in parts if part.key})
+    marked = any(part.pages for part in parts)
+    return Bundle(indexed, read, len(parts), reindexed, marked)
 
 
 def index_output(pelican) -> None:
@@ -327,36 +478,50 @@ def index_output(pelican) -> None:
         Path(settings.get("CACHE_PATH", "cache")) / CACHE_DIR,
         settings.get("SEARCH_CACHE_KEEP", DEFAULT_CACHE_KEEP),
     )
-    indexed, read, reused = build_index(
+    index = build_index(
         pelican.output_path,
         settings.get("SEARCH_INDEX_DIR", DEFAULT_INDEX_DIR),
         cache,
+        settings.get("SEARCH_PART_PAGES", DEFAULT_PART_PAGES),
     )
-    if indexed == read:
+    if not index.marked:
         # Pagefind indexes every page when none has data-pagefind-body.
         log.warning(
             "mfc_search: all %d HTML files in %s were indexed, lists included: "
             "the news and page templates must mark their text with "
             "data-pagefind-body",
-            read,
+            index.read,
             pelican.output_path,
         )
         return
-    if reused:
+    seconds = time.perf_counter() - started
+    in_parts = f" in {index.parts} parts" if index.parts > 1 else ""
+    if index.reused:
         log.info(
             "mfc_search: the HTML did not change: reused the search bundle of "
-            "%d pages (%d HTML files) in %.2f s",
-            indexed,
-            read,
-            time.perf_counter() - started,
+            "%d pages (%d HTML files)%s in %.2f s",
+            index.indexed,
+            index.read,
+            in_parts,
+            seconds,
         )
-        return
-    log.info(
-        "mfc_search: indexed %d of %d HTML files in %.2f s",
-        indexed,
-        read,
-        time.perf_counter() - started,
-    )
+    elif index.parts > 1:
+        log.info(
+            "mfc_search: indexed %d of %d HTML files in %d parts (%d by Pagefind, "
+            "the others unchanged and reused) in %.2f s",
+            index.indexed,
+            index.read,
+            index.parts,
+            index.reindexed,
+            seconds,
+        )
+    else:
+        log.info(
+            "mfc_search: indexed %d of %d HTML files in %.2f s",
+            index.indexed,
+            index.read,
+            seconds,
+        )
 
 
 def register() -> None:

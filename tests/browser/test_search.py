@@ -8,6 +8,7 @@ import gzip
 import json
 import logging
 import re
+import shutil
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -120,11 +121,11 @@ def test_index_is_rebuilt_without_stale_pages(tmp_path):
     item = tmp_path / "news" / "2024" / "a" / "index.html"
     write_html(item, "<main data-pagefind-body><h1>Новость о форуме</h1></main>")
     write_html(tmp_path / "news" / "index.html", "<h1>Список новостей</h1>")
-    assert build_index(tmp_path) == (1, 2, False)
+    assert build_index(tmp_path).indexed == 1
     assert (tmp_path / "pagefind" / "pagefind.js").is_file()
     item.unlink()
     write_html(tmp_path / "b" / "index.html", "<main data-pagefind-body>Б</main>")
-    assert build_index(tmp_path) == (1, 2, False)
+    assert build_index(tmp_path).indexed == 1
     fragments = list((tmp_path / "pagefind" / "fragment").iterdir())
     assert len(fragments) == 1  # nothing left of the removed page
 
@@ -480,6 +481,74 @@ def test_without_webassembly_search_says_it_cannot_work(browser, site, serve):
     expect(fallback.get_by_role("link", name="в архиве по годам")).to_be_visible()
     expect(tab.locator("form[role=search]")).to_be_hidden()
     context.close()
+
+
+@pytest.fixture(scope="module")
+def http_parted(site, serve, tmp_path_factory):
+    """The fixture site with its index in parts, as at ten thousand items:
+    the top pages with 2013's news, and 2020's news merged in by the page."""
+    output = tmp_path_factory.mktemp("parted") / "output"
+    shutil.copytree(site.output, output)
+    index = build_index(output, part_pages=5)
+    assert index.parts == 2
+    listed = json.loads((output / "pagefind" / "mfc-parts.json").read_text())
+    assert listed == {"parts": ["part-news-2020/"]}
+    return serve(output)
+
+
+def every_result(browser, base: str, query: str) -> tuple[str, set[str], list[str]]:
+    """The status, every result (all of "Показать ещё" clicked) and the
+    search bundle's requests of one visit to /search/?q=query."""
+    context = browser.new_context(base_url=base, locale="ru-RU")
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    errors, requests = [], []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("request", lambda r: requests.append(r.url.removeprefix(base)))
+    tab.goto("/search/?q=" + quote(query))
+    expect(tab.get_by_role("status")).to_contain_text(f"«{query}»")
+    more = tab.get_by_role("button", name="Показать ещё")
+    while more.is_visible():
+        count = len(results(tab))
+        more.click()
+        expect(tab.locator(".mfc-search-result")).not_to_have_count(count)
+    status = tab.get_by_role("status").text_content()
+    found = set(results(tab))
+    context.unroute_all(behavior="wait")
+    context.close()
+    assert errors == []
+    return status, found, [r for r in requests if r.startswith("/pagefind/")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "тестовой новости",
+        "форумы",
+        "многофункционального центра",  # the first word in one part only
+        "тестовой форум",  # each word in another part
+        "центр улица Бабефа",
+        "новость номер zzzz",  # a word in no page
+        "приём",
+        "сквер",
+        '"тестовой новости"',
+    ],
+)
+def test_an_index_in_parts_finds_what_one_index_finds(
+    browser, http_site, http_parted, query
+):
+    status, found, _ = every_result(browser, http_site, query)
+    assert (status, found) == every_result(browser, http_parted, query)[:2]
+
+
+def test_merged_parts_use_the_main_parts_webassembly(browser, http_parted):
+    _, found, requests = every_result(browser, http_parted, "центр")
+    assert any(url.startswith("/news/2013/") for url in found)
+    assert any(url.startswith("/news/2020/") for url in found)
+    assert [r for r in requests if r.endswith(".pagefind")] == [
+        "/pagefind/wasm.ru.pagefind"
+    ]
+    assert any(r.startswith("/pagefind/part-news-2020/index/") for r in requests)
 
 
 def test_production_search_finds_no_draft_or_future_item(browser, http_published):

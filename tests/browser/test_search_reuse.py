@@ -40,7 +40,13 @@ def publish(project: Project) -> None:
 
 
 def pagefind_only(files: dict[str, bytes]) -> dict[str, bytes]:
-    return {k: v for k, v in files.items() if not k.endswith((".gz", ".br"))}
+    """The files Pagefind wrote: not the compressed copies, nor our list of
+    the index's parts (written by every build)."""
+    return {
+        k: v
+        for k, v in files.items()
+        if not k.endswith((".gz", ".br")) and k != "mfc-parts.json"
+    }
 
 
 def reused_from(output: Path, kept: Path) -> bool:

@@ -94,6 +94,62 @@ function resultItem(data) {
   return item;
 }
 
+const PART = "mfc_part"; // the synthetic filter naming each part of the index
+
+/**
+ * Open the index; return its search function. A large site's index comes in
+ * parts (plugins/mfc_search): pagefind.js loads the main one, whose folder
+ * lists the others in mfc-parts.json. They are merged into it (they use its
+ * WebAssembly) while the visitor types, each page tagged with its part.
+ */
+async function openIndex(script, options) {
+  const pagefind = await import(script);
+  await pagefind.options(options);
+  await pagefind.init();
+  const bundle = new URL(".", new URL(script, window.location.href));
+  const merged = (async () => {
+    const response = await fetch(new URL("mfc-parts.json", bundle), {
+      cache: "no-cache",
+    });
+    if (!response.ok) throw new Error(`mfc-parts.json: HTTP ${response.status}`);
+    const { parts } = await response.json();
+    if (!parts.length) return [];
+    await pagefind.options({ mergeFilter: { [PART]: "main" } });
+    await Promise.all(
+      parts.map((part) =>
+        pagefind.mergeIndex(new URL(part, bundle).href, {
+          ...options,
+          mergeFilter: { [PART]: part },
+        }),
+      ),
+    );
+    return ["main", ...parts];
+  })();
+  merged.catch(() => {}); // reported by the search that awaits it
+  return async (query) => {
+    const parts = await merged;
+    const words = query.split(/\s+/);
+    if (parts.length < 2 || words.length < 2 || /^".+"$/.test(query)) {
+      return pagefind.search(query);
+    }
+    // Pagefind leaves out a word that is in no page of the index: one
+    // index of the whole site leaves it out everywhere, or nowhere. So a
+    // word found in some part must be in every page found: the parts
+    // without it (where Pagefind would leave it out) find nothing.
+    const holding = await Promise.all(
+      words.map(async (word) => {
+        const counts = (await pagefind.search(word)).filters[PART] || {};
+        return parts.filter((part) => counts[part] > 0);
+      }),
+    );
+    const found = holding.filter((holders) => holders.length);
+    const eligible = parts.filter((part) => found.every((h) => h.includes(part)));
+    if (eligible.length === parts.length) return pagefind.search(query);
+    if (!eligible.length) return { results: [] };
+    return pagefind.search(query, { filters: { [PART]: { any: eligible } } });
+  };
+}
+
 async function start(root) {
   const form = root.querySelector(".mfc-search__form");
   const input = form.querySelector("input[type=search]");
@@ -112,14 +168,12 @@ async function start(root) {
     status.textContent = UNAVAILABLE;
   }
 
-  let pagefind;
+  let searchIndex;
   try {
-    pagefind = await import(root.dataset.pagefind);
-    await pagefind.options({
+    searchIndex = await openIndex(root.dataset.pagefind, {
       baseUrl: new URL(root.dataset.baseUrl, window.location.href).pathname,
       excerptLength: 30,
     });
-    await pagefind.init();
   } catch (error) {
     unavailable(error);
     return;
@@ -158,7 +212,7 @@ async function start(root) {
     }
     let batch;
     try {
-      const search = await pagefind.search(query);
+      const search = await searchIndex(query);
       if (mine !== current) return;
       results = search.results;
       shown = 0;
