@@ -8,13 +8,16 @@ orientation and a GPS position, a PNG, one photo smaller than every width.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image, ImageCms
 
+import mfc_images
 from mfc_deploy.kinds import IMMUTABLE, cache_control, content_type
 from mfc_images import STATS_FILE, output_stem
 from mfc_images.derivatives import (
@@ -425,3 +428,44 @@ def test_a_photo_broken_inside_stops_the_build_with_a_russian_error(tmp_path):
     assert "[E308]" in log
     assert "Traceback" not in log
     assert not output.exists()
+
+
+def preparing_build(tmp_path, monkeypatch) -> tuple:
+    """Photos of a build whose photo-encoding process has been started."""
+    monkeypatch.delenv("MFC_IMAGE_CACHE", raising=False)
+    content = tmp_path / "content"
+    for seed, name in enumerate(("a.jpg", "b.jpg")):
+        write_jpeg(content / "images" / name, 800, 600, seed=seed)
+    (content / "images" / ".skryt.jpg").write_bytes(b"not a photo")
+    settings = {
+        "PATH": str(content),
+        "STATIC_PATHS": ["images"],
+        "CACHE_PATH": str(tmp_path / "cache"),
+    }
+    mfc_images.start_build(
+        SimpleNamespace(settings=settings, output_path=str(tmp_path / "output"))
+    )
+    return mfc_images._BUILD["photos"]
+
+
+def test_photos_are_encoded_by_a_forked_process_while_pelican_reads(
+    tmp_path, monkeypatch
+):
+    photos = preparing_build(tmp_path, monkeypatch)
+    mfc_images.finish_preparing()
+    # Encoded there, counted here; the build itself encodes nothing more.
+    assert (photos.cache.encoded, photos.cache.reused) == (2, 0)
+    for name in ("a.jpg", "b.jpg"):
+        assert photos.add(f"images/{name}") is not None
+    assert (photos.cache.encoded, photos.cache.reused) == (2, 0)
+
+
+def test_photos_a_dead_forked_process_left_are_encoded_by_the_build(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(mfc_images, "prepare", lambda *args: os._exit(3))
+    photos = preparing_build(tmp_path, monkeypatch)
+    mfc_images.finish_preparing()
+    assert photos.cache.encoded == 0
+    assert photos.add("images/a.jpg") is not None
+    assert (photos.cache.encoded, photos.cache.reused) == (1, 0)

@@ -229,11 +229,44 @@ class Cache:
         self.encoded = 0  # photos encoded by this process
         self.reused = 0  # photos taken from the cache
         self.seconds = 0.0  # spent encoding
+        self._fresh: dict[str, Derivatives] = {}  # encoded by this process
+        self._keys: dict[tuple, str] = {}  # (path, size, mtime) → recipe key
+
+    def prepare(self, source: Path) -> None:
+        """Encode a photo the cache lacks, now; derivatives() then finds it."""
+        key = self._key(source)
+        if key not in self._fresh and self._load(key, self._folder(key)) is None:
+            self.derivatives(source)
+
+    def prepared(self) -> tuple[dict, dict, float]:
+        """What prepare() did in another process, for adopt() here."""
+        return self._keys, self._fresh, self.seconds
+
+    def adopt(self, prepared: tuple[dict, dict, float]) -> None:
+        """Take the keys read and photos encoded by another process's prepare()."""
+        keys, fresh, seconds = prepared
+        self._keys.update(keys)
+        self._fresh.update(fresh)
+        self.encoded += len(fresh)
+        self.seconds += seconds
+
+    def _key(self, source: Path) -> str:
+        """The photo's recipe key, its bytes read once per build."""
+        stat = source.stat()
+        seen = (str(source), stat.st_size, stat.st_mtime_ns)
+        key = self._keys.get(seen)
+        if key is None:
+            key = self._keys[seen] = recipe_key(source.read_bytes(), self.settings)
+        return key
+
+    def _folder(self, key: str) -> Path:
+        return self.root / key[:2] / key
 
     def derivatives(self, source: Path) -> Derivatives:
-        data = source.read_bytes()
-        key = recipe_key(data, self.settings)
-        folder = self.root / key[:2] / key
+        key = self._key(source)
+        if key in self._fresh:
+            return self._fresh[key]
+        folder = self._folder(key)
         found = self._load(key, folder)
         if found is not None:
             self.reused += 1
@@ -259,7 +292,7 @@ class Cache:
                 shutil.rmtree(work, ignore_errors=True)
         self.encoded += 1
         self.seconds += time.perf_counter() - start
-        result = self._load(key, folder)
+        result = self._fresh[key] = self._load(key, folder)
         result.encoded = True
         return result
 
