@@ -17,49 +17,26 @@ are looked up in, so parts can find a few more or fewer than one index.
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import os
 import re
 import shutil
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "plugins"))
+sys.path[:0] = [str(HERE.parent / "plugins"), str(HERE.parent)]
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from mfc_search import DEFAULT_PART_PAGES, build_index  # noqa: E402
+from tests.browser.server import serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 QUERIES = ("паспорт", "выдача паспорта", "МФЦ")
 COMPRESSED = {".pf_fragment", ".pf_index", ".pf_meta", ".pf_filter", ".pagefind"}
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def wire_bytes(path: Path) -> int:

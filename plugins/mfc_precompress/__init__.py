@@ -195,7 +195,7 @@ def precompress_output(pelican) -> None:
     """
     started = time.perf_counter()
     cache = Path(pelican.settings["CACHE_PATH"]).resolve() / CACHE_FILE
-    conf = {key: pelican.settings.get(key, value) for key, value in DEFAULTS.items()}
+    conf = {k: v for k, v in pelican.settings.items() if k in DEFAULTS}
     plugins = str(Path(__file__).resolve().parent.parent)
     path = os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))
     result = subprocess.run(

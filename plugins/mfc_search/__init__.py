@@ -116,7 +116,6 @@ class Index(NamedTuple):
 
     indexed: int  # pages in the index
     read: int  # HTML files Pagefind read (indexed or skipped)
-    reused: bool  # the bundle came from the cache
 
 
 class Bundle(NamedTuple):
@@ -199,7 +198,7 @@ def _index_part(site: Path, part: Part, target: Path) -> Index:
             path.unlink()
     # One fragment per indexed page.
     indexed = sum(1 for _ in (target / "fragment").glob("*.pf_fragment"))
-    return Index(indexed, int(found.group(1)), False)
+    return Index(indexed, int(found.group(1)))
 
 
 def folder_of(rel: str) -> str:
@@ -359,7 +358,7 @@ class BundleCache:
             shutil.rmtree(bundle, ignore_errors=True)
             return None
         os.utime(self.root / key / MANIFEST)  # most recently used
-        return Index(manifest["indexed"], manifest["read"], True)
+        return Index(manifest["indexed"], manifest["read"])
 
     def store(self, key: str, bundle: Path, index: Index) -> None:
         """Keep a bundle Pagefind has just written."""
