@@ -22,6 +22,7 @@ from mfc_content.build import (  # noqa: E402
     run_check,
     staged_build,
 )
+from mfc_content.reuse import spare_of  # noqa: E402
 
 SETTINGS = {**DEFAULT_CONFIG, **get_settings_from_file("pelicanconf.py")}
 
@@ -64,10 +65,12 @@ class PreviewHandler(SimpleHTTPRequestHandler):
 
 @task
 def clean(c):
-    """Remove the built site, staging folders left by killed builds, and caches."""
-    for path in (CONFIG["output_path"], "cache"):
+    """Remove the built site, its spare copy, staging folders left by killed
+    builds, and caches."""
+    output = Path(CONFIG["output_path"]).resolve()
+    for path in (output, spare_of(output), "cache"):
         shutil.rmtree(path, ignore_errors=True)
-    remove_stale_staging(Path(CONFIG["output_path"]).resolve())
+    remove_stale_staging(output)
 
 
 @task

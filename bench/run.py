@@ -253,7 +253,7 @@ def run_size(
                     env,
                 )
             )
-        for name in ("output", "cache"):
+        for name in ("output", "output.spare", "cache"):  # a cold build
             shutil.rmtree(site / name, ignore_errors=True)
         target.write_text(original, encoding="utf-8")
         if "cold" in steps:

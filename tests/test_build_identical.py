@@ -5,9 +5,10 @@ lists, links, tags, photos) is published four times, comparing every file of
 output/ byte for byte, the .gz and .br copies and the search bundle included:
 
 1. clean (no cache) and 2. again with the cache from 1: identical;
-3. after editing one item, with the cache, and 4. the same content in a
-   clean serial build (no cache, RENDER_PROCESSES = 1): identical, and the
-   edit is on the page.
+3. after editing one item, deleting one and moving one to another address,
+   with the cache and written over the output of build 1 (mfc_content/
+   reuse.py), and 4. the same content in a clean serial build (no cache, no
+   old output, RENDER_PROCESSES = 1): identical, and the edit is on the page.
 
 Builds 1–3 read the news and write the news generator's pages in two
 processes (RENDER_PROCESSES = 2 in pelicanconf.py: mfc_content/prefetch.py
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from mfc_content.reuse import spare_of
 from tests.conftest import ROOT, Project, copy_project
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -61,6 +63,16 @@ def publish(project: Project) -> dict[str, bytes]:
     return snapshot(project.output)
 
 
+def unlinked(items: list[Path], start: int) -> Path:
+    """The first item from `start` on that no other item links to."""
+    texts = [item.read_text(encoding="utf-8") for item in items]
+    for item in items[start:]:
+        url = f"/news/{item.parent.name}/{item.stem[11:]}/"
+        if not any(url in text for text in texts):
+            return item
+    raise AssertionError("every item is linked to")
+
+
 def test_cached_builds_are_byte_identical_to_clean_builds(bench_project):
     project = bench_project
     shutil.rmtree(project.root / "cache", ignore_errors=True)
@@ -71,12 +83,19 @@ def test_cached_builds_are_byte_identical_to_clean_builds(bench_project):
     assert list((project.root / "cache").glob("memo-*.sqlite"))
     assert_same(publish(project), clean)
 
-    item = sorted((project.content / "news").rglob("*.md"))[ITEMS // 2]
+    items = sorted((project.content / "news").rglob("*.md"))
+    item = items[ITEMS // 2]
     item.write_text(
         item.read_text(encoding="utf-8") + "\nПравка: приём 5 - 7 января.\n",
         encoding="utf-8",
     )
+    gone, moved = unlinked(items, ITEMS // 3), unlinked(items, ITEMS // 4)
+    gone.unlink()
+    moved.rename(moved.with_name(moved.stem + "-novyi-adres.md"))
     edited = publish(project)
+    assert not any(f"/{gone.stem[11:]}/" in name for name in edited)
+    assert not any(f"/{moved.stem[11:]}/" in name for name in edited)
+    assert any(f"/{moved.stem[11:]}-novyi-adres/" in name for name in edited)
     page = next(
         data
         for name, data in edited.items()
@@ -85,6 +104,8 @@ def test_cached_builds_are_byte_identical_to_clean_builds(bench_project):
     assert re.search("Правка: приём 5–7(\u00a0|&nbsp;)января", page.decode())
     # The reference: a clean, serial build (no cache, one process).
     shutil.rmtree(project.root / "cache")
+    shutil.rmtree(spare_of(project.output))
+    shutil.rmtree(project.output)
     conf = project.root / "pelicanconf.py"
     settings = conf.read_text(encoding="utf-8")
     try:

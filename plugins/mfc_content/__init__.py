@@ -8,6 +8,7 @@ The package holds everything between an editor's Markdown file and Pelican:
   ``site``: the whole-site check behind ``invoke check``; ``problems``: the
   catalogue of Russian error messages (one section each in EDITORS.md);
 - ``build``: the staged build (check, Pelican into a staging folder, swap);
+  ``reuse``: that folder is the output before last, rewritten in place;
 - ``preview`` and ``quick``: ``invoke livereload``, which shows a saved item's
   page first (rendered alone in a fork) and then runs the staged build;
 - ``newitem`` and ``legacy``: ``invoke new`` and ``invoke import-legacy``.
@@ -36,6 +37,7 @@ from pelican import signals
 from pelican.plugins.yaml_metadata import YAMLMetadataReader
 from pelican.utils import SafeDatetime
 
+from . import reuse
 from .body import Body, scan_html
 from .memo import forget_memos, memo_for, save_memos
 from .prefetch import parallel_reading, serial_reading
@@ -218,6 +220,7 @@ def register() -> None:
     signals.initialized.connect(parallel_articles)
     signals.initialized.connect(parallel_reading)
     signals.initialized.connect(cache_slugs)
+    signals.initialized.connect(reuse.keep_reused_tree)
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)
@@ -229,7 +232,10 @@ def register() -> None:
     # *_generator_finalized: everything is read and sorted, nothing written.
     signals.article_generator_finalized.connect(drop_unpublished)
     signals.page_generator_finalized.connect(drop_unpublished)
-    # finalized: the build succeeded; keep what it computed for the next one.
+    # finalized: first of all, a reused staging folder loses the files this
+    # build did not write (reuse.py), before any plugin reads the whole tree;
+    # then, the build succeeded: keep what it computed for the next one.
+    signals.finalized.connect(reuse.prune)
     signals.finalized.connect(save_memos)
     signals.finalized.connect(thaw_urls)
     signals.finalized.connect(serial_articles)

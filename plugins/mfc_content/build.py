@@ -8,7 +8,9 @@
    stop Pelican, print them all and stop: nothing of the build is kept.
 3. Only when Pelican succeeded, swap the staging folder and the output folder
    (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, two renames
-   elsewhere) and delete the old output.
+   elsewhere). The old output is kept as the next build's staging folder
+   (reuse.py: rewriting files is far cheaper than deleting and creating
+   them).
 
 So a failed build leaves the last good output byte for byte as it was, and
 the preview server never sees a half-written site.
@@ -31,6 +33,7 @@ from pathlib import Path
 from pelican.settings import read_settings
 
 from .problems import ContentError
+from .reuse import claim_spare, keep_as_spare, prune_untouched
 from .site import check_site, current_time, display_path
 
 AT_FDCWD = -100
@@ -105,7 +108,9 @@ def staged_build(
             prefix=f"{output.name}{STAGING}{os.getpid()}-", dir=output.parent
         )
     )
+    old = staging  # the folder left to keep as the spare tree at the end
     try:
+        claim_spare(output, staging)  # the output before last, if kept
         staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private
         # Pelican starts at once, and the check runs here meanwhile (both
         # cores are busy either way); a problem found stops Pelican before
@@ -136,11 +141,13 @@ def staged_build(
             return pelican.returncode or 1
         if log:
             print(log, file=out)
-        swap(staging, output)
+        # the compressed copies mfc_precompress did not rewrite (reuse.py)
+        prune_untouched(staging)
+        old = swap(staging, output)
         print(f"Сайт собран в {shown}/.", file=out)
         return 0
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        keep_as_spare(old, output)
 
 
 def start_pelican(settings_file: Path, settings: dict, staging: Path, env: dict):
@@ -235,13 +242,16 @@ def exchange(a: Path, b: Path) -> bool:
     return True
 
 
-def swap(staging: Path, output: Path) -> None:
-    """Put the staging folder in place of the output folder."""
+def swap(staging: Path, output: Path) -> Path:
+    """Put the staging folder in place of the output folder.
+
+    Returns where the old output now is (nowhere, for a first build).
+    """
     if not (output.exists() or output.is_symlink()):
         staging.rename(output)
-        return
+        return staging
     if exchange(staging, output):
-        return  # staging now holds the old output; the caller deletes it
+        return staging  # staging now holds the old output
     old = output.with_name(f"{output.name}{STAGING}{os.getpid()}-old")
     output.rename(old)
     try:
@@ -249,7 +259,7 @@ def swap(staging: Path, output: Path) -> None:
     except OSError:
         old.rename(output)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    return old
 
 
 def remove_stale_staging(output: Path) -> None:
