@@ -9,6 +9,9 @@ times they rely on are the kernel's), and a real `invoke build`.
 from __future__ import annotations
 
 import os
+import time
+
+import pytest
 
 from mfc_content.reuse import (
     MARKER,
@@ -16,6 +19,7 @@ from mfc_content.reuse import (
     keep_as_spare,
     prune_untouched,
     spare_of,
+    write_if_changed,
 )
 from tests.conftest import tree_hash
 
@@ -35,6 +39,7 @@ def spare_tree(tmp_path):
         path = spare / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    time.sleep(0.05)  # an earlier build: older by more than a clock tick
     return output, spare
 
 
@@ -97,6 +102,23 @@ def test_a_copy_with_an_old_modification_time_counts_as_written(tmp_path):
     assert page.read_text(encoding="utf-8") == "new home"
 
 
+def test_a_file_with_the_same_bytes_is_only_marked_written(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_bytes(b"<p>same</p>")
+    os.utime(page, ns=(1_000_000_000, 1_000_000_000))
+    before = page.stat()
+    time.sleep(0.05)
+    assert not write_if_changed(page, b"<p>same</p>")
+    after = page.stat()
+    assert after.st_mtime_ns == before.st_mtime_ns == 1_000_000_000
+    assert after.st_ctime_ns > before.st_ctime_ns  # so prune_untouched keeps it
+    for data in (b"<p>new</p>", b"<p>new</p> and longer", b"<p>"):
+        assert write_if_changed(page, data)
+        assert page.read_bytes() == data
+    assert write_if_changed(tmp_path / "new.html", b"x")
+    assert (tmp_path / "new.html").read_bytes() == b"x"
+
+
 def test_no_spare_no_claim(tmp_path):
     staging = tmp_path / "output.staging-1-x"
     staging.mkdir()
@@ -122,10 +144,37 @@ def test_builds_reuse_the_output_before_last(project):
     spare = spare_of(project.output)
     assert (spare / "stale-page.html").exists()  # the old output, kept
     old_inode = (spare / "index.html").stat().st_ino
+    old_mtime = (spare_of(project.output) / "index.html").stat().st_mtime_ns
     assert project.invoke("build").returncode == 0
-    # The output is that old folder again, its files rewritten in place.
-    assert (project.output / "index.html").stat().st_ino == old_inode
+    # The output is that old folder again, its unchanged pages left as they
+    # were (same inode, same modification time).
+    home = (project.output / "index.html").stat()
+    assert (home.st_ino, home.st_mtime_ns) == (old_inode, old_mtime)
     assert not (project.output / "stale-page.html").exists()
     assert not (project.output / MARKER).exists()
     assert tree_hash(project.output) == tree_hash(spare)
     assert not list(project.root.glob("output.staging-*"))
+
+
+def test_a_clock_gone_back_stops_the_prune(tmp_path, monkeypatch):
+    """Files written after the clock went back would look older than the
+    marker; nothing is deleted and the build fails instead."""
+    output, _spare = spare_tree(tmp_path)
+    staging = tmp_path / "output.staging-1-x"
+    staging.mkdir()
+    assert claim_spare(output, staging)
+    monkeypatch.setattr("mfc_content.reuse.time.time_ns", lambda: 0)
+    with pytest.raises(RuntimeError, match="clock went back"):
+        prune_untouched(staging)
+    assert (staging / "news/2020/gone/index.html").exists()
+
+
+def test_two_links_of_one_file_in_the_tree_both_go(tmp_path):
+    output, spare = spare_tree(tmp_path)
+    os.link(spare / "news/2020/a/index.html", spare / "news/2020/a/same.html")
+    staging = tmp_path / "output.staging-1-x"
+    staging.mkdir()
+    assert claim_spare(output, staging)
+    assert not (staging / "news/2020/a/index.html").exists()
+    assert not (staging / "news/2020/a/same.html").exists()
+    assert (staging / "index.html").exists()  # one link only: kept for now

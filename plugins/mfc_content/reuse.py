@@ -17,7 +17,10 @@ and the next build claims it as its staging folder:
    not. Removing a link frees no inode. Then a marker file is written.
 2. Pelican and the plugins write as they always do; rewriting a file in
    place reuses its inode. The marker keeps Pelican from emptying the folder
-   (``DELETE_OUTPUT_DIRECTORY``).
+   (``DELETE_OUTPUT_DIRECTORY``). Pelican's pages and feeds and the .gz and
+   .br copies go through ``write_if_changed``: a file that already holds
+   the same bytes is only marked as written (its change time), keeping its
+   modification time; truncating and rewriting it cost ~0.1 ms a file here.
 3. ``prune_untouched``, the first ``finalized`` step, before anything reads
    the whole tree (search index, compression): every file whose inode change
    time is older than the marker was not written by this build, and is
@@ -30,16 +33,21 @@ and the next build claims it as its staging folder:
 
 The change time (ctime), unlike the modification time, cannot be set by a
 program: ``shutil.copy2`` copies a source's mtime but the copy's ctime is
-now. Both come from the same kernel clock as the marker's.
+now. Both come from the same kernel clock as the marker's; if that clock
+went back during the build the prune refuses to run and the build fails.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
+
+from pelican import writers as pelican_writers
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +73,20 @@ def claim_spare(output: Path, staging: Path) -> bool:
 
 
 def unlink_shared(root: Path) -> None:
-    """Remove every file of ``root`` that has other links (cache copies)."""
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(folder, name)
-            with contextlib.suppress(FileNotFoundError):
-                if os.lstat(path).st_nlink > 1:
-                    os.unlink(path)
+    """Remove every file of ``root`` that has other links (cache copies).
+
+    All are listed first: two links of one inode in the tree both go, though
+    removing the first leaves the second alone.
+    """
+    shared = [
+        os.path.join(folder, name)
+        for folder, _dirs, files in os.walk(root)
+        for name in files
+        if os.lstat(os.path.join(folder, name)).st_nlink > 1
+    ]
+    for path in shared:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def keep_as_spare(tree: Path, output: Path) -> None:
@@ -104,6 +119,8 @@ def prune_untouched(output_path: str | os.PathLike, *, final: bool = True) -> in
         since = os.lstat(marker).st_ctime_ns
     except FileNotFoundError:
         return 0  # a fresh folder, or pruned already
+    if time.time_ns() < since:  # what this build wrote could look older
+        raise RuntimeError("the system clock went back during the build; build again")
     later = () if final else LATER
     removed = 0
     emptied: set[str] = set()
@@ -129,8 +146,50 @@ def prune_untouched(output_path: str | os.PathLike, *, final: bool = True) -> in
     return removed
 
 
+def write_if_changed(path: str | os.PathLike, data: bytes) -> bool:
+    """Write ``data`` unless the file holds it already; True if written.
+
+    An unchanged file gets its own times set again, which marks it as
+    written by this build (its change time) for ``prune_untouched``.
+    """
+    try:
+        with open(path, "rb") as file:
+            if file.read(len(data) + 1) == data:
+                st = os.fstat(file.fileno())
+                os.utime(file.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
+                return False
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    with open(path, "wb") as file:
+        file.write(data)
+    return True
+
+
+class _TextIfChanged(io.StringIO):
+    """A text file for Pelican's writer, written on close if it changed."""
+
+    def __init__(self, path: str, encoding: str) -> None:
+        super().__init__()
+        self.path, self.codec = path, encoding
+
+    def close(self) -> None:
+        if not self.closed:
+            write_if_changed(self.path, self.getvalue().encode(self.codec))
+        super().close()
+
+
+def _writer_open(file, mode="r", *args, encoding=None, **kwargs):
+    """``open`` as Pelican's writer module sees it: its pages and feeds
+    (mode "w", the only one it uses) are written only if they changed."""
+    if mode == "w" and not args and not kwargs and file != os.devnull:
+        return _TextIfChanged(os.fspath(file), encoding or "utf-8")
+    return open(file, mode, *args, encoding=encoding, **kwargs)
+
+
 def keep_reused_tree(pelican) -> None:
-    """`initialized`: Pelican must not empty a reused staging folder."""
+    """`initialized`: Pelican must not empty a reused staging folder; its
+    writer rewrites only the pages that changed."""
+    pelican_writers.open = _writer_open
     if reused(pelican.output_path):
         pelican.delete_outputdir = False
 

@@ -42,6 +42,8 @@ import blinker
 import brotli
 from pelican.plugins import granular_signals
 
+from mfc_content.reuse import write_if_changed
+
 log = logging.getLogger(__name__)
 
 DEFAULTS = {
@@ -117,7 +119,8 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], int]:
                     blob = new[key] = COMPRESSORS[suffix](data, level)
                 used.append(key)
                 if len(blob) < len(data):
-                    path.with_name(path.name + suffix).write_bytes(blob)
+                    # over the output before last, most copies are there already
+                    write_if_changed(path.with_name(path.name + suffix), blob)
                     written += 1
     finally:
         if db:
