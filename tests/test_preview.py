@@ -162,8 +162,13 @@ def test_saved_item_is_served_before_the_full_build(livereload):
     assert full == quick
     assert 'href="/news/2020/testovaia-novost-1/"' in page  # previous
     assert 'href="/news/2020/testovaia-novost-3/"' in page  # next
-    # The old output (swapped into the staging folder) is deleted.
-    wait_for(lambda: not list(root.glob("output.staging-*")), what="the clean-up")
+    # The old output (swapped into the staging folder) is kept as output.spare.
+    wait_for(
+        lambda: (
+            (root / "output.spare").is_dir() and not list(root.glob("output.staging-*"))
+        ),
+        what="the clean-up",
+    )
 
 
 def test_broken_save_gets_no_quick_page(livereload):
