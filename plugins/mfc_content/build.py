@@ -132,6 +132,11 @@ def staged_build(
             stop(pelican)
             raise
         log = (stdout + stderr).strip()
+        if pelican.returncode == 0:
+            # The compressed copies mfc_precompress did not rewrite
+            # (reuse.py); pruned before the test below, which a reused
+            # folder would pass even if Pelican had written nothing.
+            prune_untouched(staging)
         if pelican.returncode != 0 or not any(staging.iterdir()):
             failed = (
                 "Сборка не удалась (сообщения Pelican выше) — папка "
@@ -141,8 +146,6 @@ def staged_build(
             return pelican.returncode or 1
         if log:
             print(log, file=out)
-        # the compressed copies mfc_precompress did not rewrite (reuse.py)
-        prune_untouched(staging)
         old = swap(staging, output)
         print(f"Сайт собран в {shown}/.", file=out)
         return 0

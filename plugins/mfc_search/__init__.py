@@ -24,7 +24,8 @@ only after Pagefind succeeded, assembled in a temporary folder and renamed
 into place (so a killed build never leaves a half bundle under a key), with
 a manifest of its files' sizes and digests that is checked before any reuse.
 Reused files are hard links to the cached ones (copies across file systems):
-nothing ever rewrites either in place, a build writes a fresh staging folder
+nothing ever rewrites either in place. A build only links them into its
+staging folder (which mfc_content/reuse.py rids of every such link first)
 and the cache only ever renames and deletes.
 
 A large site's index is built in parts, each one Pagefind run, so that no
