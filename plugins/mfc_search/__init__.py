@@ -57,6 +57,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import posixpath
 import re
 import shutil
@@ -127,6 +128,7 @@ class Bundle(NamedTuple):
     parts: int
     reindexed: int  # parts Pagefind ran for (the others came from the cache)
     marked: bool  # some page has data-pagefind-body
+    plan: Plan | None = None  # what update_index needs to bring it up to date
 
     @property
     def reused(self) -> bool:
@@ -140,6 +142,14 @@ class Part(NamedTuple):
     glob: str  # Pagefind's --glob: the HTML files of its folders
     pages: int  # pages with data-pagefind-body in it
     key: str | None  # what its bundle depends on (None: never reuse)
+    folders: tuple = ()  # (name, Folder) pairs its key was made of, in order
+
+
+class Plan(NamedTuple):
+    """A site's parts, as the build that made its bundle planned them."""
+
+    index_dir: str
+    parts: tuple[Part, ...]
 
 
 def pagefind_command(site: Path, bundle: Path, glob: str) -> list[str]:
@@ -238,18 +248,55 @@ def read_folders(site: Path) -> tuple[dict[str, Folder], bool]:
             path = os.path.join(root, name)
             rel = os.path.relpath(path, site).replace(os.sep, "/")
             folder = folder_of(rel)
-            with open(path, "rb") as file:
-                data = file.read()
             digest = digests.get(folder)
             if digest is None:
                 digest = digests[folder] = hashlib.sha256()
                 pages[folder] = 0
-            raw = rel.encode("utf-8", "surrogateescape")
-            digest.update(b"%d:%s%d:" % (len(raw), raw, len(data)))
-            digest.update(data)
-            pages[folder] += MARK in data
+            pages[folder] += _add_file(digest, path, rel)
     folders = {f: Folder(digests[f].hexdigest(), pages[f]) for f in sorted(digests)}
     return folders, linked
+
+
+def _add_file(digest, path: str, rel: str) -> bool:
+    """Add an HTML file to its folder's digest; whether it is a marked page."""
+    with open(path, "rb") as file:
+        data = file.read()
+    raw = rel.encode("utf-8", "surrogateescape")
+    digest.update(b"%d:%s%d:" % (len(raw), raw, len(data)))
+    digest.update(data)
+    return MARK in data
+
+
+def read_folder(site: Path, folder: str) -> Folder | None:
+    """What read_folders says of one folder, reading only its files (in the
+    same order); None if it has none or holds a symlinked folder."""
+    top = _listing(site / folder if folder else site)
+    if top is None:
+        return None
+    layers = [] if folder else [("", top)]  # "": the top's own files too
+    for entry in top:
+        if entry.is_dir():
+            inner = _listing(entry.path)
+            if inner is None:
+                return None
+            layers.append((f"{entry.name}/", inner))
+    digest, pages, found = hashlib.sha256(), 0, False
+    for prefix, entries in layers:
+        for entry in entries:
+            if not entry.is_dir() and entry.name.endswith(HTML_SUFFIXES):
+                rel = posixpath.join(folder, prefix + entry.name)
+                pages += _add_file(digest, entry.path, rel)
+                found = True
+    return Folder(digest.hexdigest(), pages) if found else None
+
+
+def _listing(path) -> list[os.DirEntry] | None:
+    """A folder's entries in name order; None if one is a symlinked folder."""
+    with os.scandir(path) as found:
+        entries = sorted(found, key=lambda e: e.name)
+    if any(e.is_dir() and e.is_symlink() for e in entries):
+        return None
+    return entries
 
 
 def _part_key(glob: str, main: bool, index_dir: str, folders) -> str:
@@ -281,7 +328,8 @@ def plan_parts(
     ):
         pages = sum(f.pages for f in folders.values())
         key = _part_key(WHOLE_SITE_GLOB, True, index_dir, folders.items())
-        return [Part("", WHOLE_SITE_GLOB, pages, None if linked else key)]
+        whole = tuple(folders.items())
+        return [Part("", WHOLE_SITE_GLOB, pages, None if linked else key, whole)]
     groups: list[list[str]] = []
     count = 0
     for name, folder in marked.items():  # in name order
@@ -298,8 +346,10 @@ def plan_parts(
             name += "-"
         globs = ",".join(map(folder_glob, group))
         glob = "{" + globs + "}" if "," in globs else globs
-        key = _part_key(glob, main, index_dir, ((g, marked[g]) for g in group))
-        parts.append(Part(name, glob, sum(marked[g].pages for g in group), key))
+        folders_in = tuple((g, marked[g]) for g in group)
+        key = _part_key(glob, main, index_dir, folders_in)
+        pages = sum(marked[g].pages for g in group)
+        parts.append(Part(name, glob, pages, key, folders_in))
     return parts
 
 
@@ -465,7 +515,105 @@ def build_index(
     if caching:
         cache.prune({part.key for part in parts if part.key})
     marked = any(part.pages for part in parts)
-    return Bundle(indexed, read, len(parts), reindexed, marked)
+    plan = Plan(index_dir, tuple(parts))
+    return Bundle(indexed, read, len(parts), reindexed, marked, plan)
+
+
+def update_index(
+    site: str | os.PathLike,
+    pages: list[str],
+    plan: Plan,
+    cache: BundleCache | None = None,
+) -> tuple[Plan, list[str]] | None:
+    """Bring the bundle of ``site`` up to date after only the bytes of the
+    HTML files ``pages`` (at most) changed since the build that made it
+    (``plan``).
+
+    Only the parts holding those pages are indexed again (or taken from the
+    cache), each in a private folder, and merged into the bundle: new files
+    first, then the part's ``pagefind-entry.json`` (which names the rest),
+    then the files no longer used are removed. Returns the new plan and the
+    files written (relative to ``site``), or None when the pages changed
+    more than their text (a page added or removed, the parts planned
+    otherwise): that is a whole build's work.
+    """
+    site = Path(site).resolve()
+    touched = {folder_of(p) for p in pages if p.endswith(HTML_SUFFIXES)}
+    parts = list(plan.parts)
+    redo = []
+    for n, part in enumerate(parts):
+        folders = dict(part.folders)
+        hit = touched & folders.keys()
+        if not hit:
+            continue
+        for name in hit:
+            now = read_folder(site, name)
+            if part.key is None or now is None or now.pages != folders[name].pages:
+                return None
+            folders[name] = now
+        touched -= hit
+        key = _part_key(part.glob, n == 0, plan.index_dir, folders.items())
+        if key != part.key:  # the bytes of its pages changed
+            parts[n] = part._replace(key=key, folders=tuple(folders.items()))
+            redo.append(n)
+    for name in touched:  # folders in no part: they must still have no page
+        now = read_folder(site, name)
+        if now is None or now.pages:
+            return None
+    written = []
+    caching = cache is not None and cache.keep > 0
+    for n in redo:
+        part = parts[n]
+        with tempfile.TemporaryDirectory(prefix=".mfc-search-", dir=site.parent) as tmp:
+            fresh = Path(tmp) / "bundle"
+            index = cache.restore(part.key, fresh) if caching else None
+            if index is None:
+                index = _index_part(site, part, fresh)
+                if caching:
+                    try:
+                        cache.store(part.key, fresh, index)
+                    except OSError as error:  # as in build_index
+                        log.info("mfc_search: bundle not cached: %s", error)
+            where = Path(plan.index_dir) / part.name
+            written += [
+                (where / name).as_posix()
+                for name in _merge(fresh, site / where, main=n == 0)
+            ]
+    return plan._replace(parts=tuple(parts)), written
+
+
+ENTRY = "pagefind-entry.json"
+
+
+def _merge(fresh: Path, bundle: Path, main: bool) -> list[str]:
+    """Make ``bundle`` (one part's folder in the site) hold ``fresh``'s
+    files; the names of the files written."""
+    new = {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
+    old = set()
+    for path in bundle.rglob("*"):
+        rel = path.relative_to(bundle).as_posix()
+        nested = main and (rel.startswith(PART_PREFIX) or rel == PARTS_FILE)
+        if path.is_file() and not nested and not rel.endswith((".gz", ".br")):
+            old.add(rel)
+    written = []
+    for name in sorted(new, key=lambda n: (n == ENTRY, n)):  # the entry last
+        source, target = fresh / name, bundle / name
+        if name in old and _same_bytes(source, target):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.mfc-new")
+        temporary.unlink(missing_ok=True)
+        _place(source, temporary)
+        os.replace(temporary, target)
+        written.append(name)
+    for name in sorted(old - new):
+        for stale in (name, name + ".gz", name + ".br"):
+            (bundle / stale).unlink(missing_ok=True)
+    return written
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
 
 
 def index_output(pelican) -> None:
@@ -484,6 +632,9 @@ def index_output(pelican) -> None:
         cache,
         settings.get("SEARCH_PART_PAGES", DEFAULT_PART_PAGES),
     )
+    notes = os.environ.get("MFC_BUILD_NOTES")
+    if notes and index.plan is not None:  # for the next build (mfc_content/fast.py)
+        (Path(notes) / "search.pickle").write_bytes(pickle.dumps(index.plan))
     if not index.marked:
         # Pagefind indexes every page when none has data-pagefind-body.
         log.warning(
