@@ -169,12 +169,7 @@ def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
     paths = files_to_compress(
         output, set(conf["PRECOMPRESS_TEXT_EXTENSIONS"]), conf["PRECOMPRESS_MIN_SIZE"]
     )
-    levels = {
-        "br": conf["PRECOMPRESS_BROTLI_QUALITY"],
-        "page_br": conf["PRECOMPRESS_BROTLI_PAGE_QUALITY"],
-        "gz": conf["PRECOMPRESS_GZIP_LEVEL"],
-        "page_extensions": set(conf["PRECOMPRESS_PAGE_EXTENSIONS"]),
-    }
+    levels = _levels(conf)
     jobs = [
         (paths[i : i + CHUNK], str(cache), levels) for i in range(0, len(paths), CHUNK)
     ]
@@ -187,6 +182,36 @@ def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
         results = [compress_many(job) for job in jobs]
     prune_cache(cache, {key for keys, _ in results for key in keys})
     return len(paths), sum(written for _, written in results)
+
+
+def _levels(conf: dict) -> dict:
+    return {
+        "br": conf["PRECOMPRESS_BROTLI_QUALITY"],
+        "page_br": conf["PRECOMPRESS_BROTLI_PAGE_QUALITY"],
+        "gz": conf["PRECOMPRESS_GZIP_LEVEL"],
+        "page_extensions": set(conf["PRECOMPRESS_PAGE_EXTENSIONS"]),
+    }
+
+
+def compress_files(paths: list[Path], cache: Path, settings: dict) -> None:
+    """Write the .gz and .br copies of a few files, as a build would (the
+    copies of the others are left as they are; the cache is not pruned).
+    A copy that would not be smaller is not written, and an old one is
+    removed."""
+    conf = {key: settings.get(key, value) for key, value in DEFAULTS.items()}
+    wanted = set(conf["PRECOMPRESS_TEXT_EXTENSIONS"])
+    chosen = []
+    for path in paths:
+        for suffix in (".gz", ".br"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        if (
+            path.suffix in wanted
+            and path.stat().st_size >= conf["PRECOMPRESS_MIN_SIZE"]
+        ):
+            chosen.append(str(path))
+    if chosen:
+        _open_cache(cache, readonly=False).close()
+        compress_many((chosen, str(cache), _levels(conf)))
 
 
 def precompress_output(pelican) -> None:
