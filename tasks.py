@@ -38,9 +38,10 @@ CONFIG = {
 }
 
 
-def site_build(settings: str) -> None:
+def site_build(settings: str, full: bool = False) -> None:
     """Check the content, build into staging, replace output/ only on success."""
-    status = staged_build(settings)
+    env = {**os.environ, "MFC_FULL_BUILD": "1"} if full else None
+    status = staged_build(settings, env=env)
     if status:
         raise Exit(code=status)
 
@@ -80,16 +81,19 @@ def check(c):
         raise Exit(code=1)
 
 
-@task
-def build(c):
+FULL_HELP = {"full": "build every page, even if only some items' text changed"}
+
+
+@task(help=FULL_HELP)
+def build(c, full=False):
     """Check, then build the preview (drafts shown, marked) into output/."""
-    site_build(CONFIG["settings_base"])
+    site_build(CONFIG["settings_base"], full)
 
 
-@task
-def publish(c):
+@task(help=FULL_HELP)
+def publish(c, full=False):
     """Check, then build the production site into output/ (no drafts, feeds on)."""
-    site_build(CONFIG["settings_publish"])
+    site_build(CONFIG["settings_publish"], full)
 
 
 @task(

@@ -37,7 +37,7 @@ from pelican import signals
 from pelican.plugins.yaml_metadata import YAMLMetadataReader
 from pelican.utils import SafeDatetime
 
-from . import reuse
+from . import notes, reuse
 from .body import Body, scan_html
 from .memo import forget_memos, memo_for, save_memos
 from .prefetch import parallel_reading, serial_reading
@@ -240,6 +240,8 @@ def register() -> None:
     signals.finalized.connect(thaw_urls)
     signals.finalized.connect(serial_articles)
     signals.finalized.connect(serial_reading)
+    # What the next build's fast path needs (when the staged build asks).
+    notes.register()
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from pelican.settings import read_settings
 
+from . import fast
 from .problems import ContentError
 from .reuse import claim_spare, keep_as_spare, prune_untouched
 from .site import check_site, current_time, display_path
@@ -100,9 +102,49 @@ def staged_build(
     if settings is None:
         return 2
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
-    shown = display_path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(output)
+    with one_build_at_a_time(fast.record_path(settings_file, settings, output), out):
+        remove_stale_staging(output)
+        # Before anything reads content/: an edit made during this build is
+        # an edit for the next one.
+        files = fast.scan(Path(settings["PATH"]))
+        quick = on_check is None and not env.get("MFC_FULL_BUILD")
+        if quick and fast.rebuild(
+            settings_file, settings, output, files, env=env, out=out
+        ):
+            return 0
+        return _whole_build(
+            settings_file,
+            settings,
+            output,
+            files=files,
+            env=env,
+            on_check=on_check,
+            out=out,
+            err=err,
+        )
+
+
+@contextlib.contextmanager
+def one_build_at_a_time(record: Path, out):
+    """Builds of one output folder wait for each other (a lock beside the
+    fast rebuild's record, released when the process ends, however)."""
+    record.parent.mkdir(parents=True, exist_ok=True)
+    with open(record.with_suffix(".lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("Идёт другая сборка сайта: ждём, пока она закончится…", file=out)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _whole_build(settings_file, settings, output, *, files, env, on_check, out, err):
+    """Pelican and the check, in staging, then the swap (module doc)."""
+    shown = display_path(output)
+    notes = output.parent / f"{fast.private_prefix(output)}notes"
+    notes.mkdir()
+    env["MFC_BUILD_NOTES"] = str(notes)
     staging = Path(
         tempfile.mkdtemp(
             prefix=f"{output.name}{STAGING}{os.getpid()}-", dir=output.parent
@@ -116,22 +158,12 @@ def staged_build(
         # cores are busy either way); a problem found stops Pelican before
         # anything of its work is kept.
         pelican = start_pelican(settings_file, settings, staging, env)
-        try:
-            now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
-            report = check_site(settings["PATH"], settings, now, cached=True)
-            if on_check is not None:
-                on_check(report)
-            if not report.ok:
-                stop(pelican)
-                lines = [*map(str, report.problems), report.summary()]
-                shown_lines = [*lines, f"Сайт не собран: папка {shown}/ не изменилась."]
-                tell(shown_lines, out, err)
-                return 1
-            stdout, stderr = pelican.communicate()
-        except BaseException:  # Ctrl+C too: Pelican has a session of its own
-            stop(pelican)
-            raise
-        log = (stdout + stderr).strip()
+        now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
+        report, log = check_and_wait(pelican, settings, now, on_check)
+        if not report.ok:
+            lines = [*map(str, report.problems), report.summary()]
+            tell([*lines, f"Сайт не собран: папка {shown}/ не изменилась."], out, err)
+            return 1
         if pelican.returncode == 0:
             # The compressed copies mfc_precompress did not rewrite
             # (reuse.py); pruned before the test below, which a reused
@@ -147,10 +179,31 @@ def staged_build(
         if log:
             print(log, file=out)
         old = swap(staging, output)
+        record = {"now": now, "files": files, "items": report.items, "notes": notes}
+        fast.keep_record(settings_file, settings, output, env=env, **record)
         print(f"Сайт собран в {shown}/.", file=out)
         return 0
     finally:
         keep_as_spare(old, output)
+        shutil.rmtree(notes, ignore_errors=True)
+
+
+def check_and_wait(pelican, settings: dict, now, on_check) -> tuple:
+    """The whole-site check, run while Pelican builds, then Pelican's log
+    when it is done. On a problem (or Ctrl+C) Pelican is stopped, with
+    every process it forked."""
+    try:
+        report = check_site(settings["PATH"], settings, now, cached=True)
+        if on_check is not None:
+            on_check(report)
+        if not report.ok:
+            stop(pelican)
+            return report, ""
+        stdout, stderr = pelican.communicate()
+    except BaseException:  # Ctrl+C too: Pelican has a session of its own
+        stop(pelican)
+        raise
+    return report, (stdout + stderr).strip()
 
 
 def start_pelican(settings_file: Path, settings: dict, staging: Path, env: dict):

@@ -109,20 +109,29 @@ def render_one(
     logging.root.setLevel(logging.WARNING)
     private = Path(tempfile.mkdtemp(prefix=".quick-", dir=output.parent))
     try:
-        written = _render(settings, private, str(content / rel), news)
-        if collect.records or written is None:
+        written = render(settings, private, [str(content / rel)], news)
+        if collect.records or not written:
             for record in collect.records:
                 print(f"(быстрый просмотр) {record.getMessage()}", file=err)
             return NOT_QUICK
-        place(private / written, output / written)
+        (page,) = written.values()
+        place(private / page.save_as, output / page.save_as)
         return WRITTEN
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _render(settings: dict, private: Path, source: str, news: set[str]) -> str | None:
-    """Pelican's run, reading only `news` of the news items and writing only
-    the item read from `source` (into `private`); its save_as."""
+def render(
+    settings: dict,
+    private: Path,
+    sources: list[str],
+    news: set[str],
+    feeds: frozenset[str] = frozenset(),
+) -> dict:
+    """Pelican's run, reading only `news` of the news items (content-relative
+    names) and writing only the items read from `sources` (paths), and the
+    `feeds` (output paths), into `private`: {source: the item written}
+    (also fast.py's: a feed is right when `news` has all its items)."""
     # Pelican and the plugins are imported by the long-lived process already.
     from pelican import Pelican, signals  # noqa: PLC0415
     from pelican.generators import ArticlesGenerator, PagesGenerator  # noqa: PLC0415
@@ -160,12 +169,14 @@ def _render(settings: dict, private: Path, source: str, news: set[str]) -> str |
         if hasattr(generator, "refresh_metadata_intersite_links"):
             generator.refresh_metadata_intersite_links()
     writer = pelican._get_writer()
-    written = None
+    written = {}
     for generator in generators:
         if isinstance(generator, ArticlesGenerator):
-            written = written or _write_article(generator, writer, source)
+            written.update(_write_articles(generator, writer, sources))
+            if feeds:
+                _write_feeds(generator, writer, feeds)
         elif isinstance(generator, PagesGenerator):
-            written = written or _write_page(generator, writer, source)
+            written.update(_write_pages(generator, writer, sources))
     return written
 
 
@@ -180,28 +191,47 @@ def _only(generator, wanted: set[str]):
     return get_files
 
 
-def _write_article(generator, writer, source: str) -> str | None:
-    """Write the news item read from `source` as Pelican does; its save_as."""
-    for article in (
-        *generator.articles,
-        *generator.hidden_articles,
-        *generator.drafts,
-    ):
-        if article.source_path == source:
-            write = partial(
-                writer.write_file, relative_urls=generator.settings["RELATIVE_URLS"]
-            )
-            write_articles(generator, write, [article])
-            return article.save_as
-    return None
+def _write_articles(generator, writer, sources: list[str]) -> dict:
+    """Write the news items read from `sources` as Pelican does."""
+    found = {
+        article.source_path: article
+        for article in (
+            *generator.articles,
+            *generator.hidden_articles,
+            *generator.drafts,
+        )
+        if article.source_path in sources
+    }
+    write = partial(
+        writer.write_file, relative_urls=generator.settings["RELATIVE_URLS"]
+    )
+    write_articles(generator, write, list(found.values()))
+    return found
 
 
-def _write_page(generator, writer, source: str) -> str | None:
-    """Write the page read from `source` as Pelican does; its save_as."""
+def _write_feeds(generator, writer, feeds: frozenset[str]) -> None:
+    """Write those of the news generator's feeds whose path is in `feeds`."""
+    write_feed = writer.write_feed
+
+    def wanted_only(elements, context, path=None, *args, **kwargs):
+        if path in feeds:
+            return write_feed(elements, context, path, *args, **kwargs)
+        return None
+
+    writer.write_feed = wanted_only
+    try:
+        generator.generate_feeds(writer)
+    finally:
+        writer.write_feed = write_feed
+
+
+def _write_pages(generator, writer, sources: list[str]) -> dict:
+    """Write the pages read from `sources` as Pelican does."""
     from pelican import signals  # noqa: PLC0415
 
+    found = {}
     for page in (*generator.pages, *generator.hidden_pages, *generator.draft_pages):
-        if page.source_path != source:
+        if page.source_path not in sources:
             continue
         signals.page_generator_write_page.send(generator, content=page)
         writer.write_file(
@@ -213,8 +243,8 @@ def _write_page(generator, writer, source: str) -> str | None:
             override_output=hasattr(page, "override_save_as"),
             url=page.url,
         )
-        return page.save_as
-    return None
+        found[page.source_path] = page
+    return found
 
 
 def place(source: Path, target: Path) -> None:

@@ -40,6 +40,8 @@ from pelican import utils as pelican_utils
 from pelican.contents import Content
 from pelican.generators import ArticlesGenerator
 
+from . import notes
+
 log = logging.getLogger(__name__)
 
 _original = Content.get_url_setting
@@ -185,6 +187,7 @@ def _generate_output_in_parallel(self, writer) -> None:
             log.exception("mfc_content: writing news pages in a second process")
             status = 1
         finally:
+            notes.flush_uses()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(status)

@@ -34,9 +34,10 @@ def reuse_project(tmp_path_factory) -> Project:
     return copy_project(tmp_path_factory.mktemp("search-reuse"))
 
 
-def publish(project: Project) -> None:
-    result = project.invoke("publish", **ENV)
+def publish(project: Project, *args: str) -> str:
+    result = project.invoke("publish", *args, **ENV)
     assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 def pagefind_only(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -101,9 +102,10 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
     kept = tmp_path / "kept" / "pagefind"
     shutil.copytree(output / "pagefind", kept, copy_function=os.link)
 
-    # 2. Nothing changed: reused (the cache's files, linked), byte for byte
-    # what Pagefind itself writes for this HTML.
-    publish(project)
+    # 2. Nothing changed, a whole build (--full; without it nothing would be
+    # written: mfc_content/fast.py): reused (the cache's files, linked), byte
+    # for byte what Pagefind itself writes for this HTML.
+    publish(project, "--full")
     assert reused_from(output, kept)
     assert (output / "pagefind" / "pagefind.js").stat().st_nlink >= 3
     assert bundle_files(output) == first
@@ -120,7 +122,7 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
         item.write_text(
             original + f"\nНа форуме говорили и про {NEW_WORD}.\n", encoding="utf-8"
         )
-        publish(project)
+        publish(project, "--full")
         assert not reused_from(output, kept)
         assert pagefind_only(bundle_files(output)) != pagefind_only(first)
         assert found(browser, output, NEW_WORD) == [ITEM_URL]
@@ -128,7 +130,7 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
         item.write_text(original, encoding="utf-8")
 
     # 4. The edit undone: the first bundle, still in the cache, is reused.
-    publish(project)
+    publish(project, "--full")
     assert reused_from(output, kept)
     assert bundle_files(output) == first
     assert found(browser, output, NEW_WORD) == []
@@ -136,3 +138,17 @@ def test_bundle_is_reused_only_for_the_same_html(reuse_project, browser, tmp_pat
     assert bundle_files(kept.parent) == first
     stored = sorted(p.name for p in (project.root / "cache" / "search").iterdir())
     assert len(stored) == 2, stored  # the last two bundles, nothing else
+
+    # 5. The same edit in a fast rebuild (only the item's page and its part
+    # of the index are written): the word is found, and no more once undone.
+    try:
+        item.write_text(
+            original + f"\nНа форуме говорили и про {NEW_WORD}.\n", encoding="utf-8"
+        )
+        assert "обновлены только изменённые материалы" in publish(project)
+        assert found(browser, output, NEW_WORD) == [ITEM_URL]
+    finally:
+        item.write_text(original, encoding="utf-8")
+    assert "обновлены только изменённые материалы" in publish(project)
+    assert found(browser, output, NEW_WORD) == []
+    assert pagefind_only(bundle_files(output)) == pagefind_only(first)

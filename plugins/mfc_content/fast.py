@@ -1,0 +1,489 @@
+"""The fast rebuild: when only the text of a few items changed.
+
+A whole build reads and renders every item (at 10,000 news items, ~15 s
+even when nothing changed). Most rebuilds follow an edit of one item's
+text, which changes that item's page, its place in the search index and
+their compressed copies, and nothing else. So after each successful
+whole build, ``staged_build`` keeps a **record** (``CACHE_PATH/fast-*``):
+
+- what the build depended on besides the content (``identity``): the
+  settings, every file of the project's settings, theme and plugins, the
+  installed packages, the ``MFC_*`` variables;
+- the output folder it made (device, inode, change time) and until when it
+  holds: the next local midnight, or the moment a scheduled item is due;
+- every content file's size, times and inode, as they were before the build
+  read them;
+- the check's items, and from Pelican's process (notes.py) each item's
+  footprint and the items whose text other files show, and the search
+  index's parts (mfc_search).
+
+The next build compares. Nothing changed: the output is the one a build
+would make, and nothing is done. Only news items or pages changed, fewer
+than ``MAX_EDITS``, each: checked as ``invoke check`` checks it, with the
+same address, date, status and kind, its text shown on no other page, and
+(after rendering it as the preview's quick page is rendered, quick.py)
+the same footprint. Then only their pages are written, compressed and
+indexed again (the parts of the search index they are in), and the record
+is updated. In every other case, or if anything of this fails, the whole
+build runs as before, and on success makes a new record. A rebuild is the
+output of a whole build, byte for byte (tests/test_build_identical.py).
+
+Failures leave the output as it was: the pages are rendered and compressed
+in a private folder; the record is deleted before the output is touched
+(an interrupted fast rebuild makes the next build a whole one); the old
+pages are put back if the search index cannot be updated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.metadata
+import logging
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .site import MARKDOWN_EXTENSIONS, Item, SiteCheck, current_time, display_path
+
+log = logging.getLogger(__name__)
+
+FORMAT = "mfc-fast-1"
+FEED = "feed:"  # notes.py's name for a feed among the files an item is shown in
+MAX_EDITS = 20  # more edited items: a whole build (both cores) is as quick
+ENV_PREFIXES = ("MFC_",)
+ENV_NAMES = ("TZ", "LANG", "LC_ALL", "SOURCE_DATE_EPOCH")
+ENV_IGNORED = ("MFC_BUILD_NOTES", "MFC_FULL_BUILD")  # how, not what, is built
+SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+@dataclass
+class Record:
+    """What a whole build leaves for the next (module doc)."""
+
+    identity: str
+    output: tuple
+    valid_until: dt.datetime
+    files: dict[str, tuple]
+    items: list
+    footprints: dict[str, tuple[str, str]] = field(default_factory=dict)
+    uses: dict[str, frozenset[str]] = field(default_factory=dict)
+    search: object = None  # mfc_search.Plan, or None without a search index
+    format: str = FORMAT
+
+
+def private_prefix(output: Path) -> str:
+    """Private folders beside the output; remove_stale_staging deletes them
+    when the build that made them was killed."""
+    from .build import STAGING  # noqa: PLC0415  (build imports this module)
+
+    return f"{output.name}{STAGING}{os.getpid()}-"
+
+
+def record_path(settings_file: Path, settings: dict, output: Path) -> Path:
+    cache = settings_file.parent / settings.get("CACHE_PATH", "cache")
+    name = hashlib.sha256(str(output).encode()).hexdigest()[:16]
+    return cache / f"fast-{name}.pickle"
+
+
+def load(path: Path) -> Record | None:
+    try:
+        record = pickle.loads(path.read_bytes())
+    except Exception:  # missing, cut short, or of an older program: no record
+        return None
+    if not isinstance(record, Record) or record.format != FORMAT:
+        return None
+    return record
+
+
+def save(path: Path, record: Record) -> None:
+    """Write the record atomically (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(temporary, path)
+
+
+def forget(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def stamp(output: Path) -> tuple | None:
+    try:
+        st = output.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
+
+
+def scan(content: Path) -> dict[str, tuple]:
+    """Every file under content/: size, modification and change times, inode."""
+    found = {}
+    for root, dirs, files in os.walk(content):
+        dirs.sort()
+        for name in files:
+            path = os.path.join(root, name)
+            st = os.stat(path)
+            rel = os.path.relpath(path, content).replace(os.sep, "/")
+            found[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return found
+
+
+def _tree_digest(digest, root: Path) -> None:
+    if root.is_file():
+        digest.update(b"F%s\0%s" % (str(root).encode(), root.read_bytes()))
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = Path(folder, name)
+            digest.update(b"F%s\0" % str(path).encode())
+            digest.update(path.read_bytes())
+
+
+def identity(settings_file: Path, settings: dict, env: dict) -> str:
+    """A digest of what a build depends on besides content/ (module doc)."""
+    digest = hashlib.sha256(FORMAT.encode())
+    digest.update(repr(sorted((k, repr(v)) for k, v in settings.items())).encode())
+    project = settings_file.parent
+    for path in sorted(project.glob("*.py")):
+        _tree_digest(digest, path)
+    _tree_digest(digest, Path(settings["THEME"]))
+    for plugins in settings.get("PLUGIN_PATHS", []):
+        _tree_digest(digest, project / plugins)
+    packages = sorted(
+        f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()
+    )
+    digest.update(repr([sys.version, packages]).encode())
+    variables = sorted(
+        (k, v)
+        for k, v in env.items()
+        if (k.startswith(ENV_PREFIXES) or k in ENV_NAMES) and k not in ENV_IGNORED
+    )
+    digest.update(repr(variables).encode())
+    return digest.hexdigest()
+
+
+def valid_until(now: dt.datetime, items) -> dt.datetime:
+    """The next local midnight, or the moment the next scheduled item is due."""
+    midnight = dt.datetime.combine(
+        now.date() + dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo
+    )
+    due = [i.date for i in items if i.date is not None and i.status == "scheduled"]
+    due = [d if d.tzinfo else d.replace(tzinfo=now.tzinfo) for d in due]
+    return min([midnight, *(d for d in due if d > now)])
+
+
+def read_notes(notes: Path) -> tuple[dict, dict, object]:
+    """What Pelican's process wrote into the notes folder (notes.py)."""
+    footprints = pickle.loads((notes / "footprints.pickle").read_bytes())
+    uses: dict[str, set[str]] = {}
+    for path in notes.glob("uses-*.pickle"):  # one per process
+        for source, files in pickle.loads(path.read_bytes()).items():
+            uses.setdefault(source, set()).update(files)
+    search = notes / "search.pickle"
+    plan = pickle.loads(search.read_bytes()) if search.exists() else None
+    return footprints, uses, plan
+
+
+def keep_record(
+    settings_file: Path,
+    settings: dict,
+    output: Path,
+    *,
+    env: dict,
+    now: dt.datetime,
+    files: dict,
+    items: list,
+    notes: Path,
+) -> None:
+    """After a whole build's swap: the record for the next build."""
+    path = record_path(settings_file, settings, output)
+    try:
+        footprints, uses, plan = read_notes(notes)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        forget(path)
+        return
+    content = Path(settings["PATH"]).resolve()
+    uses = {
+        Path(source).resolve().relative_to(content).as_posix(): frozenset(files)
+        for source, files in uses.items()
+    }
+    record = Record(
+        identity=identity(settings_file, settings, env),
+        output=stamp(output),
+        valid_until=valid_until(now, items),
+        files=files,
+        items=[item.slim() for item in items],
+        footprints=footprints,
+        uses=uses,
+        search=plan,
+    )
+    save(path, record)
+
+
+class _Collect(logging.Handler):
+    """Every warning and error of the render (each one means a whole build)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class NotFast(Exception):
+    """The edits need a whole build (the reason, for the log)."""
+
+
+def rebuild(
+    settings_file: Path, settings: dict, output: Path, files: dict, *, env: dict, out
+) -> bool:
+    """The fast rebuild, if it can be done (module doc); True if done."""
+    path = record_path(settings_file, settings, output)
+    record = load(path)
+    if record is None:
+        return False
+    shown = display_path(output)
+    try:
+        job = _Rebuild(settings_file, settings, output, env, record)
+        edited = job.edited(files)
+        changed = job.apply(edited, files, path) if edited else 0
+    except NotFast as reason:
+        log.info("mfc_content: a whole build: %s", reason)
+        return False
+    except Exception:  # a fault here must never cost the editor a build
+        log.exception("mfc_content: the fast rebuild failed; a whole build follows")
+        return False
+    if changed:
+        done = f"обновлены только изменённые материалы (файлов: {changed})"
+    else:
+        done = "с прошлой сборки ничего не изменилось"
+    print(f"Сайт собран в {shown}/: {done}.", file=out)
+    return True
+
+
+class _Rebuild:
+    """One fast rebuild of `output` from its `record`."""
+
+    def __init__(self, settings_file, settings, output, env, record) -> None:
+        self.settings_file = settings_file
+        self.settings = settings
+        self.output = output
+        self.env = env
+        self.record = record
+        self.content = Path(settings["PATH"]).resolve()
+        self.cache = settings_file.parent / settings.get("CACHE_PATH", "cache")
+        self.now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
+
+    def edited(self, files: dict) -> list[str]:
+        """The edited content files, if a fast rebuild can take them."""
+        record = self.record
+        if record.output != stamp(self.output):
+            raise NotFast("the output folder is not the one the record describes")
+        if self.now >= record.valid_until:
+            raise NotFast("a day has passed, or a scheduled item is due")
+        if files.keys() != record.files.keys():
+            raise NotFast("content files were added or removed")
+        if record.identity != identity(self.settings_file, self.settings, self.env):
+            raise NotFast("the settings, theme, plugins or packages changed")
+        edited = sorted(rel for rel, sig in files.items() if record.files[rel] != sig)
+        if len(edited) > MAX_EDITS:
+            raise NotFast(f"{len(edited)} files changed")
+        for rel in edited:
+            if Path(rel).suffix not in MARKDOWN_EXTENSIONS:
+                raise NotFast(f"{rel} is not a news item or page")
+            if rel not in record.footprints:
+                raise NotFast(f"{rel} is not built")
+            if any(not f.startswith(FEED) for f in record.uses.get(rel, ())):
+                raise NotFast(f"{rel}: its text is shown on other pages")
+        return edited
+
+    def feeds(self, edited: list[str]) -> dict[str, set[str]]:
+        """The feeds that show the edited items' text: {path: the items in it}."""
+        wanted = {f for rel in edited for f in self.record.uses.get(rel, ())}
+        members: dict[str, set[str]] = {f[len(FEED) :]: set() for f in wanted}
+        for rel, files in self.record.uses.items():
+            for f in files & wanted:
+                members[f[len(FEED) :]].add(rel)
+        return members
+
+    def apply(self, edited: list[str], files: dict, path: Path) -> int:
+        """Check, render, compress, place and index the edited items; how
+        many pages and feeds changed."""
+        everything = self._checked(edited)
+        private = Path(
+            tempfile.mkdtemp(
+                prefix=f"{private_prefix(self.output)}fast-", dir=self.output.parent
+            )
+        )
+        try:
+            pages = self._render(private, edited, everything)
+            # All of them, not only those that differ from the output: the
+            # preview's quick page (quick.py) may be there already, without
+            # its compressed copies or its place in the search index.
+            self._compress([private / p for p in pages])
+            changed = [
+                name
+                for p in pages
+                for name in (p + suffix for suffix in COPIES)
+                if not _same(private / name, self.output / name)
+            ]
+            forget(path)  # from here on, an interruption means a whole build next
+            backup = _place(private, self.output, changed)
+            try:
+                plan = self._reindex(pages)
+            except BaseException:
+                _restore(backup)
+                raise
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+        record = self.record
+        record.files = files
+        record.items = [item.slim() for item in everything.values()]
+        record.search = plan
+        record.output = stamp(self.output)
+        save(path, record)
+        return len({name.removesuffix(".gz").removesuffix(".br") for name in changed})
+
+    def _checked(self, edited: list[str]) -> dict:
+        """The site's items with the edited ones checked again, as
+        ``invoke check`` would; problems are the whole build's to report."""
+        snapshot = {data["rel"]: Item.from_slim(data) for data in self.record.items}
+        check = SiteCheck(self.content, self.settings, self.now)
+        for rel in edited:  # one check: its report gathers them all
+            report = check.run_one(rel, list(snapshot.values()))
+            item = next((i for i in report.items if i.rel == rel), None)
+            if report.problems or item is None:
+                raise NotFast(f"{rel} has problems: the whole build reports them")
+            before = snapshot.get(rel)
+            same = ("kind", "url", "status", "date")
+            if before is None or any(
+                getattr(item, a) != getattr(before, a) for a in same
+            ):
+                raise NotFast(f"{rel}: its address, date, status or kind changed")
+            snapshot[rel] = item
+        return snapshot
+
+    def _render(self, private: Path, edited: list[str], everything: dict) -> list[str]:
+        """Render the edited items (quick.py's way); their files, checked."""
+        from . import notes  # noqa: PLC0415  (Pelican's classes: imported late)
+        from .quick import neighbours, render  # noqa: PLC0415
+
+        preview = bool(self.settings.get("SHOW_UNPUBLISHED"))
+        feeds = self.feeds(edited)
+        wanted = set(edited).union(*feeds.values())  # a feed's items: all read
+        for rel in edited:
+            item = everything[rel]
+            wanted |= neighbours(item, everything, preview)
+            wanted |= {t for _, t in item.body.files if t in everything}
+        news = {r for r in wanted if everything[r].kind == "news"}
+        sources = [str(self.content / r) for r in edited]
+        collect = _Collect()
+        handlers, level = logging.root.handlers[:], logging.root.level
+        logging.root.handlers[:] = [collect]
+        logging.root.setLevel(logging.WARNING)
+        try:
+            written = render(self.settings, private, sources, news, set(feeds))
+        finally:
+            logging.root.handlers[:] = handlers
+            logging.root.setLevel(level)
+        if collect.records:
+            raise NotFast("; ".join(r.getMessage() for r in collect.records))
+        pages = []
+        for rel, source in zip(edited, sources, strict=True):
+            item = written.get(source)
+            if item is None:
+                raise NotFast(f"{rel} was not written")
+            if (notes.footprint(item), item.save_as) != self.record.footprints[rel]:
+                raise NotFast(f"{rel}: what other pages show of it changed")
+            pages.append(item.save_as)
+        pages += sorted(feeds)
+        for path in private.rglob("*"):  # photo derivatives, as the output has them
+            rel = path.relative_to(private).as_posix()
+            if (
+                path.is_file()
+                and rel not in pages
+                and not _same(path, self.output / rel)
+            ):
+                raise NotFast(f"the render wrote {rel}, which the output lacks")
+        return pages
+
+    def _compress(self, paths: list[Path]) -> None:
+        if "mfc_precompress" not in self.settings.get("PLUGINS", []) or not paths:
+            return
+        from mfc_precompress import CACHE_FILE, compress_files  # noqa: PLC0415
+
+        compress_files(paths, self.cache.resolve() / CACHE_FILE, self.settings)
+
+    def _reindex(self, pages: list[str]):
+        """The search index's parts holding pages that changed, made again."""
+        plan = self.record.search
+        if not self.settings.get("SEARCH_INDEX", True) or plan is None:
+            return plan
+        import mfc_search  # noqa: PLC0415
+
+        cache = mfc_search.BundleCache(
+            self.cache / mfc_search.CACHE_DIR,
+            self.settings.get("SEARCH_CACHE_KEEP", mfc_search.DEFAULT_CACHE_KEEP),
+        )
+        result = mfc_search.update_index(self.output, pages, plan, cache)
+        if result is None:
+            raise NotFast("the search index's parts would change")
+        plan, written = result
+        self._compress([self.output / name for name in written])
+        return plan
+
+
+COPIES = ("", ".gz", ".br")
+
+
+def _place(private: Path, output: Path, changed: list[str]) -> dict:
+    """Move new files (a page, its copies, in that order) into the output,
+    or delete what is no longer made; the old bytes."""
+    from .build import current_umask  # noqa: PLC0415  (build imports this module)
+
+    backup = {}
+    for name in changed:
+        target = output / name
+        try:
+            backup[target] = target.read_bytes()
+        except FileNotFoundError:
+            backup[target] = None
+    for name in sorted(changed, key=lambda n: not n.endswith(COPIES[1:])):
+        source, target = private / name, output / name
+        if source.exists():
+            os.chmod(source, 0o666 & ~current_umask())
+            os.replace(source, target)
+        else:
+            target.unlink(missing_ok=True)
+    return backup
+
+
+def _restore(backup: dict) -> None:
+    for target, data in backup.items():
+        with contextlib.suppress(OSError):
+            if data is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(data)
+
+
+def _same(a: Path, b: Path) -> bool:
+    """Whether two files hold the same bytes (or neither exists)."""
+    if not a.exists() and not b.exists():
+        return True
+    try:
+        if os.path.samefile(a, b):
+            return True
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False

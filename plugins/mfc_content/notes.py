@@ -1,0 +1,198 @@
+"""What a full build tells the next one (in Pelican's process).
+
+The staged build (build.py) gives Pelican a private folder in the variable
+``MFC_BUILD_NOTES``; when it is set, this module writes there, for
+``fast.py``:
+
+- each item's **footprint**: a digest of everything about it that other
+  pages can show (its attributes and metadata, the summary the lists show,
+  the URL, tags, dates, neighbours), its text (``_content``) excepted. An
+  edit that leaves the footprint as it was changes the item's own page and
+  nothing else Pelican writes;
+- where each item's **text is shown besides its own page**: while a file is
+  written, every item whose ``get_content`` (or a summary made from the
+  text) is asked for is noted with the file (``feed:<path>`` for a feed).
+  An edit of an item shown in a feed rewrites that feed too; one shown in
+  any other file (a list with a summary cut from the text) is a whole
+  build. The forked process that writes part of the news (speed.py) writes
+  its own notes before it exits.
+
+Nothing here changes what Pelican writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from pelican import signals
+from pelican.contents import Content
+from pelican.urlwrappers import URLWrapper
+from pelican.writers import Writer
+
+ENV = "MFC_BUILD_NOTES"
+# Attributes that are not part of what other pages show: the text itself,
+# Pelican's shared context and settings, and caches of computed URLs.
+NOT_FOOTPRINT = frozenset(
+    {"_content", "_context", "settings", "_mfc_url_settings", "_summary"}
+)
+
+DEPTH = 6  # nested values deeper than this are not looked into
+
+_state: dict = {"file": None, "uses": {}, "generators": ()}
+_original = {
+    "get_content": Content.__dict__["get_content"],
+    "get_summary": Content.__dict__["get_summary"],
+    "write_file": Writer.write_file,
+    "write_feed": Writer.write_feed,
+}
+
+
+def folder() -> Path | None:
+    value = os.environ.get(ENV)
+    return Path(value) if value else None
+
+
+def _asked(item: Content) -> None:
+    """An item's text is used while _state["file"] is written."""
+    writing = _state["file"]
+    if writing is None:
+        return
+    if writing != getattr(item, "save_as", None):
+        _state["uses"].setdefault(item.source_path, set()).add(writing)
+
+
+def _get_content(self, siteurl):
+    _asked(self)
+    return _original["get_content"].__get__(self, type(self))(siteurl)
+
+
+def _get_summary(self, siteurl):
+    if "summary" not in self.metadata:  # cut from the text
+        _asked(self)
+    return _original["get_summary"].__get__(self, type(self))(siteurl)
+
+
+def _write_file(self, name, *args, **kwargs):
+    _state["file"] = name
+    try:
+        return _original["write_file"](self, name, *args, **kwargs)
+    finally:
+        _state["file"] = None
+
+
+def _write_feed(self, elements, context, path=None, *args, **kwargs):
+    _state["file"] = f"feed:{path}"
+    try:
+        return _original["write_feed"](self, elements, context, path, *args, **kwargs)
+    finally:
+        _state["file"] = None
+
+
+def start(pelican=None) -> None:
+    """On initialized: note text use, when the staged build asked for notes."""
+    _state.update(file=None, uses={}, generators=())
+    if folder() is None:
+        return
+    Content.get_content = _get_content
+    Content.get_summary = _get_summary
+    Writer.write_file = _write_file
+    Writer.write_feed = _write_feed
+
+
+def stop(pelican=None) -> None:
+    Content.get_content = _original["get_content"]
+    Content.get_summary = _original["get_summary"]
+    Writer.write_file = _original["write_file"]
+    Writer.write_feed = _original["write_feed"]
+
+
+def keep_generators(generators) -> None:
+    _state["generators"] = tuple(generators)
+
+
+def flush_uses() -> None:
+    """Write where this process showed items' text besides their own pages
+    (the forked writer calls it too)."""
+    where = folder()
+    if where is None:
+        return
+    name = f"uses-{os.getpid()}.pickle"
+    (where / name).write_bytes(pickle.dumps(_state["uses"]))
+
+
+def describe(value, depth: int = 0):
+    """A value as plain, repeatable data for a footprint."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        plain = value
+    elif depth > DEPTH:
+        plain = "…"
+    elif isinstance(value, Content):
+        plain = ("item", value.source_path)
+    elif isinstance(value, URLWrapper):
+        plain = (type(value).__name__, value.name, value.slug)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        plain = value.isoformat()
+    elif isinstance(value, dict):
+        plain = sorted((str(k), describe(v, depth + 1)) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        plain = [describe(v, depth + 1) for v in value]
+    elif isinstance(value, (set, frozenset)):
+        plain = sorted(repr(describe(v, depth + 1)) for v in value)
+    else:
+        plain = (type(value).__name__, repr(value))
+    return plain
+
+
+def footprint(item: Content) -> str:
+    """The digest of what other pages can show of `item` (module doc)."""
+    parts = [
+        (key, describe(value))
+        for key, value in sorted(vars(item).items())
+        if key not in NOT_FOOTPRINT
+    ]
+    summary = item.metadata.get("summary")
+    if summary is None:  # the lists show the text's beginning
+        summary = ("cut", _original["get_summary"].__get__(item, type(item))(""))
+    parts.append(("summary", describe(summary)))
+    parts.append(("url", item.url))
+    parts.append(("save_as", item.save_as))
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def items_of(generators):
+    """Every item of every generator (articles, pages, drafts, translations)."""
+    seen = set()
+    for generator in generators:
+        for name, value in vars(generator).items():
+            if not isinstance(value, list) or name.startswith("_"):
+                continue
+            for item in value:
+                if isinstance(item, Content) and id(item) not in seen:
+                    seen.add(id(item))
+                    yield item
+
+
+def write(pelican) -> None:
+    """On finalized: every page is written; keep the notes."""
+    where = folder()
+    if where is None:
+        return
+    content = Path(pelican.settings["PATH"]).resolve()
+    footprints = {}
+    for item in items_of(_state["generators"]):
+        rel = Path(item.source_path).resolve().relative_to(content).as_posix()
+        footprints[rel] = (footprint(item), item.save_as)
+    (where / "footprints.pickle").write_bytes(pickle.dumps(footprints))
+    flush_uses()
+    stop()
+
+
+def register() -> None:
+    """Connected by mfc_content's register (its order matters there)."""
+    signals.initialized.connect(start)
+    signals.all_generators_finalized.connect(keep_generators)
+    signals.finalized.connect(write)
