@@ -81,6 +81,8 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         "cold",
         "warm",
         "edit",
+        "edit_newest",
+        "whole",
         "check",
         "check_cold",
         "search",
@@ -91,9 +93,9 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         assert step["seconds"] > 0
         assert step["peak_rss_mib"] > 10  # a real Python process was measured
     text = (report / "README.md").read_text(encoding="utf-8")
-    assert text.count("| 200 |") == 8
+    assert text.count("| 200 |") == 10
     assert "| preview: edited page served |" in text
     assert "edited page visible in the preview" in text
     assert "cores" in text
     svg = ET.parse(report / "time.svg").getroot()
-    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 8
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 10

@@ -17,7 +17,14 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from mfc_search import MANIFEST, BundleCache, build_index, index_output, plan_parts
+from mfc_search import (
+    MANIFEST,
+    BundleCache,
+    build_index,
+    index_output,
+    plan_parts,
+    update_index,
+)
 
 ITEMS = {
     "news/2024/forum/index.html": "<h1>Форум</h1><p>Сотрудники МФЦ на форуме.</p>",
@@ -338,7 +345,7 @@ def test_parts_index_every_page_once_as_one_index_would(tmp_path):
     site = news_site(tmp_path / "site")
     index = build_index(site, part_pages=PART_PAGES)
     # 11 pages; read: those, news/index.html and the four month lists.
-    assert index == (11, 16, 4, 4, True)
+    assert index[:5] == (11, 16, 4, 4, True)
     bundle = site / "pagefind"
     listed = json.loads((bundle / "mfc-parts.json").read_text(encoding="utf-8"))
     assert listed == {
@@ -442,3 +449,50 @@ def test_a_symlinked_folder_makes_one_index_that_is_never_reused(tmp_path):
     assert build_index(site, cache=cache, part_pages=PART_PAGES).marked
     assert build_index(site, cache=cache, part_pages=PART_PAGES).reindexed == 1
     assert not cache.root.exists() or entries(cache) == []
+
+
+# --- A fast rebuild: only the parts of pages whose bytes changed ------------
+
+
+def test_update_index_remakes_the_parts_of_changed_pages_only(tmp_path):
+    site = news_site(tmp_path / "site")
+    plan = build_index(site, part_pages=PART_PAGES).plan
+    edited = "news/2021/novost-1/index.html"
+    (site / edited).write_text(
+        page("<h1>Новость 1 за 2021 год</h1><p>Дирижаблестроение.</p>"),
+        encoding="utf-8",
+    )
+    unchanged = {
+        name: data
+        for name, data in bundle_files(site).items()
+        if not name.startswith("part-news-2021/")
+    }
+    new_plan, written = update_index(
+        site, [edited, "news/2022/novost-0/index.html"], plan
+    )
+    assert written
+    assert all(name.startswith("pagefind/part-news-2021/") for name in written)
+    assert "pagefind/part-news-2021/pagefind-entry.json" in written
+    # What one whole index of the same HTML is, file for file, plan and all.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh)
+    shutil.rmtree(fresh / "pagefind")
+    whole = build_index(fresh, part_pages=PART_PAGES)
+    assert bundle_files(site) == bundle_files(fresh)
+    assert [p.key for p in new_plan.parts] == [p.key for p in whole.plan.parts]
+    assert {k: v for k, v in bundle_files(site).items() if k in unchanged} == unchanged
+    # The same bytes again: nothing to do.
+    assert update_index(site, [edited], new_plan) == (new_plan, [])
+
+
+def test_update_index_leaves_a_new_plan_to_a_whole_build(tmp_path):
+    site = news_site(tmp_path / "site")
+    plan = build_index(site, part_pages=PART_PAGES).plan
+    before = bundle_files(site)
+    unmarked = "news/2020/novost-0/index.html"  # no longer a page of the index
+    (site / unmarked).write_text(page("<h1>Снято</h1>", indexed=False), "utf-8")
+    assert update_index(site, [unmarked], plan) is None
+    marked = "news/2019/01/index.html"  # a list that became a page of it
+    (site / marked).write_text(page("<h1>Январь</h1>"), "utf-8")
+    assert update_index(site, [marked], plan) is None
+    assert bundle_files(site) == before

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import os
 import re
 import shutil
@@ -103,7 +102,8 @@ def staged_build(
         return 2
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
-    with one_build_at_a_time(fast.record_path(settings_file, settings, output), out):
+    record = fast.record_path(settings_file, settings, output)
+    with fast.one_build_at_a_time(record, output, out):
         remove_stale_staging(output)
         # Before anything reads content/: an edit made during this build is
         # an edit for the next one.
@@ -123,20 +123,6 @@ def staged_build(
             out=out,
             err=err,
         )
-
-
-@contextlib.contextmanager
-def one_build_at_a_time(record: Path, out):
-    """Builds of one output folder wait for each other (a lock beside the
-    fast rebuild's record, released when the process ends, however)."""
-    record.parent.mkdir(parents=True, exist_ok=True)
-    with open(record.with_suffix(".lock"), "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print("Идёт другая сборка сайта: ждём, пока она закончится…", file=out)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def _whole_build(settings_file, settings, output, *, files, env, on_check, out, err):

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import importlib.metadata
 import logging
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = "mfc-fast-1"
 FEED = "feed:"  # notes.py's name for a feed among the files an item is shown in
+LOCK = ".lock"
 MAX_EDITS = 20  # more edited items: a whole build (both cores) is as quick
 ENV_PREFIXES = ("MFC_",)
 ENV_NAMES = ("TZ", "LANG", "LC_ALL", "SOURCE_DATE_EPOCH")
@@ -91,6 +93,39 @@ def record_path(settings_file: Path, settings: dict, output: Path) -> Path:
     return cache / f"fast-{name}.pickle"
 
 
+@contextlib.contextmanager
+def one_build_at_a_time(record: Path, output: Path, out):
+    """Builds of one output folder wait for each other: a lock beside its
+    record, released when the process ends, however. The lock file names
+    the output folder (prune_records)."""
+    record.parent.mkdir(parents=True, exist_ok=True)
+    with open(record.with_suffix(LOCK), "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("Идёт другая сборка сайта: ждём, пока она закончится…", file=out)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.truncate(0)
+        lock.write(str(output))
+        lock.flush()
+        yield
+
+
+def prune_records(cache: Path) -> None:
+    """Forget the records of output folders that are gone (a test's, a
+    moved project's), unless a build of theirs runs."""
+    for lock_path in cache.glob(f"fast-*{LOCK}"):
+        try:
+            with open(lock_path, "r+", encoding="utf-8") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                output = lock.read().strip()
+                if output and not Path(output).exists():
+                    lock_path.with_suffix(".pickle").unlink(missing_ok=True)
+                    lock_path.unlink()
+        except OSError:  # held by a build, or gone meanwhile
+            continue
+
+
 def load(path: Path) -> Record | None:
     try:
         record = pickle.loads(path.read_bytes())
@@ -122,13 +157,17 @@ def stamp(output: Path) -> tuple | None:
 
 
 def scan(content: Path) -> dict[str, tuple]:
-    """Every file under content/: size, modification and change times, inode."""
+    """Every file under content/: size, modification and change times, inode
+    (of what a symbolic link points to; of the link, if it points nowhere)."""
     found = {}
     for root, dirs, files in os.walk(content):
         dirs.sort()
         for name in files:
             path = os.path.join(root, name)
-            st = os.stat(path)
+            try:
+                st = os.stat(path)
+            except OSError:  # the check reports it
+                st = os.lstat(path)
             rel = os.path.relpath(path, content).replace(os.sep, "/")
             found[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     return found
@@ -216,6 +255,7 @@ def keep_record(
         Path(source).resolve().relative_to(content).as_posix(): frozenset(files)
         for source, files in uses.items()
     }
+    prune_records(path.parent)
     record = Record(
         identity=identity(settings_file, settings, env),
         output=stamp(output),

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import pickle
 from pathlib import Path
 
 from pelican import signals
-from pelican.contents import Content
+from pelican.contents import Article, Content, Page
 from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
+
+log = logging.getLogger(__name__)
 
 ENV = "MFC_BUILD_NOTES"
 # Attributes that are not part of what other pages show: the text itself,
@@ -164,14 +167,15 @@ def footprint(item: Content) -> str:
 
 
 def items_of(generators):
-    """Every item of every generator (articles, pages, drafts, translations)."""
+    """Every news item and page of every generator (drafts, translations
+    and hidden ones too; not static files)."""
     seen = set()
     for generator in generators:
         for name, value in vars(generator).items():
             if not isinstance(value, list) or name.startswith("_"):
                 continue
             for item in value:
-                if isinstance(item, Content) and id(item) not in seen:
+                if isinstance(item, (Article, Page)) and id(item) not in seen:
                     seen.add(id(item))
                     yield item
 
@@ -181,14 +185,19 @@ def write(pelican) -> None:
     where = folder()
     if where is None:
         return
-    content = Path(pelican.settings["PATH"]).resolve()
-    footprints = {}
-    for item in items_of(_state["generators"]):
-        rel = Path(item.source_path).resolve().relative_to(content).as_posix()
-        footprints[rel] = (footprint(item), item.save_as)
-    (where / "footprints.pickle").write_bytes(pickle.dumps(footprints))
-    flush_uses()
-    stop()
+    try:
+        content = Path(pelican.settings["PATH"]).resolve()
+        footprints = {}
+        for item in items_of(_state["generators"]):
+            rel = Path(item.source_path).resolve().relative_to(content).as_posix()
+            footprints[rel] = (footprint(item), item.save_as)
+        (where / "footprints.pickle").write_bytes(pickle.dumps(footprints))
+        flush_uses()
+    except Exception as error:  # no notes: the next build is a whole one
+        # (info, not a warning: warnings are fatal, and this is no failure)
+        log.info("mfc_content: no notes for the next build: %r", error)
+    finally:
+        stop()
 
 
 def register() -> None:
