@@ -13,8 +13,14 @@ falls on all of them alike, times and measures the peak memory of
 2. ``invoke publish`` (our full production build), output (both copies,
    plugins/mfc_content/reuse.py) and cache empty; old outputs and caches are
    moved aside and deleted only after the last measurement (``discard``);
-3. ``invoke publish`` again, nothing changed;
-4. ``invoke publish`` after one item's text was edited;
+3. ``invoke publish`` again, nothing changed (plugins/mfc_content/fast.py:
+   nothing is written);
+4. ``invoke publish`` after one item's text was edited (an item in the middle
+   of the archive: its page and its part of the search index), and after the
+   newest item's text was edited (its text is in the feeds, written again
+   too);
+   then ``invoke publish --full``: every page read and rendered again (over
+   the output before last), as any other change of the content makes it;
 5. ``invoke check`` (as an editor runs it after the build: the check
    results the build kept are used for files that did not change,
    plugins/mfc_content/checkcache.py), and again with that cache emptied;
@@ -75,6 +81,8 @@ STEPS = (
     ("cold", "ours: `invoke publish`, cold"),
     ("warm", "ours: `invoke publish`, nothing changed"),
     ("edit", "ours: `invoke publish` after editing one item"),
+    ("edit_newest", "ours: `invoke publish` after editing the newest item"),
+    ("whole", "ours: `invoke publish --full` (every page)"),
     ("check", "`invoke check`"),
     ("check_cold", "`invoke check`, its cache emptied first"),
     ("search", "search indexing alone (Pagefind)"),
@@ -246,61 +254,44 @@ def run_size(
     site, plain = prepare(n, work)
     target = edited_item(site)
     original = target.read_text(encoding="utf-8")
+    newest = max((site / "content" / "news").rglob("*.md"))
+    newest_text = newest.read_text(encoding="utf-8")
     steps = steps or tuple(key for key, _ in STEPS)
     samples: dict[str, list[tuple[float, int]]] = {
         key: [] for key, _ in STEPS if key in steps
     }
     plain_out = work / "plain-output"
+    publish = [INVOKE, "publish"]
+    index_alone = (
+        "import sys; sys.path.insert(0, 'plugins');"
+        "from mfc_search import build_index; build_index('output')"
+    )
+
+    def run(key: str, cmd: list[str], cwd: Path = site) -> None:
+        if key in steps:
+            samples[key].append(measure(cmd, cwd, env))
+
     for rep in range(repeat):
-        if "plain" in steps:
-            discard(plain_out, work)
-            samples["plain"].append(
-                measure(
-                    [
-                        PYTHON,
-                        "-m",
-                        "pelican",
-                        str(plain),
-                        "-s",
-                        str(HERE / "plainconf.py"),
-                        "-o",
-                        str(plain_out),
-                    ],
-                    work,
-                    env,
-                )
-            )
+        discard(plain_out, work)
+        plain_args = ["-s", str(HERE / "plainconf.py"), "-o", str(plain_out)]
+        run("plain", [PYTHON, "-m", "pelican", str(plain), *plain_args], work)
         for name in ("output", "output.spare", "cache"):  # a cold build
             discard(site / name, work)
         target.write_text(original, encoding="utf-8")
-        if "cold" in steps:
-            samples["cold"].append(measure([INVOKE, "publish"], site, env))
-        if "warm" in steps:
-            samples["warm"].append(measure([INVOKE, "publish"], site, env))
-        target.write_text(
-            original + f"\nДополнение к новости, правка {rep + 1}.\n", encoding="utf-8"
-        )
-        if "edit" in steps:
-            samples["edit"].append(measure([INVOKE, "publish"], site, env))
-        if "check" in steps:
-            samples["check"].append(measure([INVOKE, "check"], site, env))
-        if "check_cold" in steps:
-            for kept in (site / "cache").glob("check-*.pickle"):
-                kept.unlink()
-            samples["check_cold"].append(measure([INVOKE, "check"], site, env))
-        if "search" in steps:
-            samples["search"].append(
-                measure(
-                    [
-                        PYTHON,
-                        "-c",
-                        "import sys; sys.path.insert(0, 'plugins');"
-                        "from mfc_search import build_index; build_index('output')",
-                    ],
-                    site,
-                    env,
-                )
-            )
+        newest.write_text(newest_text, encoding="utf-8")
+        run("cold", publish)
+        run("warm", publish)
+        edit = f"\nДополнение к новости, правка {rep + 1}.\n"
+        target.write_text(original + edit, encoding="utf-8")
+        run("edit", publish)
+        newest.write_text(newest_text + edit, encoding="utf-8")
+        run("edit_newest", publish)
+        run("whole", [*publish, "--full"])
+        run("check", [INVOKE, "check"])
+        for kept in (site / "cache").glob("check-*.pickle"):
+            kept.unlink()
+        run("check_cold", [INVOKE, "check"])
+        run("search", [PYTHON, "-c", index_alone])
         if "preview" in steps:
             samples["preview"].append(preview_served(site, target, rep, env))
         print(
@@ -399,6 +390,8 @@ def svg_plot(results: list[dict]) -> str:
         "#8e44ad",
         "#16a085",
         "#7f6000",
+        "#34495e",
+        "#d35400",
     ]
 
     def x(n: float) -> float:
