@@ -14,19 +14,20 @@ whole build, ``staged_build`` keeps a **record** (``CACHE_PATH/fast-*``):
 - every content file's size, times and inode, as they were before the build
   read them;
 - the check's items, and from Pelican's process (notes.py) each item's
-  footprint and the items whose text other files show, and the search
-  index's parts (mfc_search).
+  footprint and the files besides its page that show its text, and the
+  search index's parts (mfc_search).
 
 The next build compares. Nothing changed: the output is the one a build
-would make, and nothing is done. Only news items or pages changed, fewer
-than ``MAX_EDITS``, each: checked as ``invoke check`` checks it, with the
-same address, date, status and kind, its text shown on no other page, and
-(after rendering it as the preview's quick page is rendered, quick.py)
-the same footprint. Then only their pages are written, compressed and
-indexed again (the parts of the search index they are in), and the record
-is updated. In every other case, or if anything of this fails, the whole
-build runs as before, and on success makes a new record. A rebuild is the
-output of a whole build, byte for byte (tests/test_build_identical.py).
+would make, and nothing is done. Only news items or pages changed, at most
+``MAX_EDITS``, each: checked as ``invoke check`` checks it, with the same
+address, date, status and kind, its text shown on no other page but feeds,
+and (after rendering it as the preview's quick page is rendered, quick.py)
+the same footprint. Then only their pages and the feeds that show them are
+written (with every item of those feeds read), compressed and indexed
+again (the parts of the search index they are in), and the record is
+updated. In every other case, or if anything of this fails, the whole build
+runs as before, and on success makes a new record. A fast rebuild's output
+is a clean whole build's, byte for byte (tests/test_fast.py).
 
 Failures leave the output as it was: the pages are rendered and compressed
 in a private folder; the record is deleted before the output is touched
@@ -243,41 +244,31 @@ def keep_record(
     items: list,
     notes: Path,
 ) -> None:
-    """After a whole build's swap: the record for the next build."""
+    """After a whole build's swap: the record for the next build (none if
+    anything is missing: the next build is then a whole one)."""
     path = record_path(settings_file, settings, output)
+    forget(path)
     try:
         footprints, uses, plan = read_notes(notes)
-    except (OSError, pickle.UnpicklingError, EOFError):
-        forget(path)
-        return
-    content = Path(settings["PATH"]).resolve()
-    uses = {
-        Path(source).resolve().relative_to(content).as_posix(): frozenset(files)
-        for source, files in uses.items()
-    }
-    prune_records(path.parent)
-    record = Record(
-        identity=identity(settings_file, settings, env),
-        output=stamp(output),
-        valid_until=valid_until(now, items),
-        files=files,
-        items=[item.slim() for item in items],
-        footprints=footprints,
-        uses=uses,
-        search=plan,
-    )
-    save(path, record)
-
-
-class _Collect(logging.Handler):
-    """Every warning and error of the render (each one means a whole build)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        content = Path(settings["PATH"]).resolve()
+        uses = {
+            Path(source).resolve().relative_to(content).as_posix(): frozenset(files)
+            for source, files in uses.items()
+        }
+        prune_records(path.parent)
+        record = Record(
+            identity=identity(settings_file, settings, env),
+            output=stamp(output),
+            valid_until=valid_until(now, items),
+            files=files,
+            items=[item.slim() for item in items],
+            footprints=footprints,
+            uses=uses,
+            search=plan,
+        )
+        save(path, record)
+    except Exception as error:  # the site is built all the same
+        log.info("mfc_content: no record for a fast rebuild: %r", error)
 
 
 class NotFast(Exception):
@@ -416,7 +407,7 @@ class _Rebuild:
     def _render(self, private: Path, edited: list[str], everything: dict) -> list[str]:
         """Render the edited items (quick.py's way); their files, checked."""
         from . import notes  # noqa: PLC0415  (Pelican's classes: imported late)
-        from .quick import neighbours, render  # noqa: PLC0415
+        from .quick import Collect, neighbours, render  # noqa: PLC0415
 
         preview = bool(self.settings.get("SHOW_UNPUBLISHED"))
         feeds = self.feeds(edited)
@@ -427,7 +418,7 @@ class _Rebuild:
             wanted |= {t for _, t in item.body.files if t in everything}
         news = {r for r in wanted if everything[r].kind == "news"}
         sources = [str(self.content / r) for r in edited]
-        collect = _Collect()
+        collect = Collect()
         handlers, level = logging.root.handlers[:], logging.root.level
         logging.root.handlers[:] = [collect]
         logging.root.setLevel(logging.WARNING)

@@ -48,8 +48,9 @@ LISTED = {"published"}
 LISTED_IN_PREVIEW = {"published", "draft", "scheduled"}
 
 
-class _Collect(logging.Handler):
-    """Every warning and error of the quick render (fatal, as in the build)."""
+class Collect(logging.Handler):
+    """Every warning and error of a quick render (fatal, as in the build;
+    also fast.py's)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -104,7 +105,7 @@ def render_one(
     wanted |= {target for _, target in item.body.files if target in everything}
     news = {r for r in wanted if everything[r].kind == "news"}
 
-    collect = _Collect()
+    collect = Collect()
     logging.root.handlers[:] = [collect]
     logging.root.setLevel(logging.WARNING)
     private = Path(tempfile.mkdtemp(prefix=".quick-", dir=output.parent))
