@@ -2,7 +2,7 @@
 rewrites their pages, their compressed copies and their search parts only,
 and the output is the one a clean whole build makes, byte for byte.
 
-A copy of the project with 200 generated news items (bench/generate.py) and
+A copy of the project with 300 generated news items (bench/generate.py) and
 a search index in parts of 40 pages, published with ``invoke publish`` as
 an editor runs it. Every other kind of change is a whole build, which the
 tests recognise by its message ("Сайт собран в output/." alone).
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate
 
-ITEMS = 200
+ITEMS = 300
 NOW = {"MFC_NOW": "2026-11-01 12:00", "MFC_SITEURL": "https://mfc.example.org"}
 FAST = "обновлены только изменённые материалы"
 UNCHANGED = "с прошлой сборки ничего не изменилось"
@@ -45,7 +45,7 @@ def fast_project(tmp_path_factory) -> Project:
         conf.read_text(encoding="utf-8") + "\nSEARCH_PART_PAGES = 40\n",
         encoding="utf-8",
     )
-    # Each feed shows 3 items (20 in the real settings, which at 200 items
+    # Each feed shows 3 items (20 in the real settings, which at 300 items
     # puts every item in some tag's feed).
     conf = project.root / "publishconf.py"
     conf.write_text(
