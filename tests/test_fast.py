@@ -45,8 +45,8 @@ def fast_project(tmp_path_factory) -> Project:
         conf.read_text(encoding="utf-8") + "\nSEARCH_PART_PAGES = 40\n",
         encoding="utf-8",
     )
-    # Each feed shows 3 items (20 in the real settings, which at 300 items
-    # puts every item in some tag's feed).
+    # Each feed shows 3 items (20 in the real settings, which at a few hundred
+    # items puts nearly every item in some tag's feed).
     conf = project.root / "publishconf.py"
     conf.write_text(
         conf.read_text(encoding="utf-8") + "\nFEED_MAX_ITEMS = 3\n",

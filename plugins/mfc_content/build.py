@@ -108,9 +108,8 @@ def staged_build(
         # Before anything reads content/: an edit made during this build is
         # an edit for the next one.
         files = fast.scan(Path(settings["PATH"]))
-        quick = on_check is None and not env.get("MFC_FULL_BUILD")
-        if quick and fast.rebuild(
-            settings_file, settings, output, files, env=env, out=out
+        if not env.get("MFC_FULL_BUILD") and fast.rebuild(
+            settings_file, settings, output, files, env=env, out=out, on_check=on_check
         ):
             return 0
         return _whole_build(

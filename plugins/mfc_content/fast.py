@@ -51,7 +51,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .site import MARKDOWN_EXTENSIONS, Item, SiteCheck, current_time, display_path
+from .site import (
+    MARKDOWN_EXTENSIONS,
+    Item,
+    Report,
+    SiteCheck,
+    current_time,
+    display_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,9 +283,20 @@ class NotFast(Exception):
 
 
 def rebuild(
-    settings_file: Path, settings: dict, output: Path, files: dict, *, env: dict, out
+    settings_file: Path,
+    settings: dict,
+    output: Path,
+    files: dict,
+    *,
+    env: dict,
+    out,
+    on_check=None,
 ) -> bool:
-    """The fast rebuild, if it can be done (module doc); True if done."""
+    """The fast rebuild, if it can be done (module doc); True if done.
+
+    `on_check` (staged_build's) is then given a report of the site's items
+    as the checks of the last whole build and of the edited files left
+    them, with no problem (the preview keeps it)."""
     path = record_path(settings_file, settings, output)
     record = load(path)
     if record is None:
@@ -294,6 +312,9 @@ def rebuild(
     except Exception:  # a fault here must never cost the editor a build
         log.exception("mfc_content: the fast rebuild failed; a whole build follows")
         return False
+    if on_check is not None:
+        items = [Item.from_slim(data) for data in job.record.items]
+        on_check(Report(files=len(files), items=items))
     if changed:
         done = f"обновлены только изменённые материалы (файлов: {changed})"
     else:
@@ -349,7 +370,8 @@ class _Rebuild:
 
     def apply(self, edited: list[str], files: dict, path: Path) -> int:
         """Check, render, compress, place and index the edited items; how
-        many pages and feeds changed."""
+        many files changed (pages, feeds, search files; not counting their
+        compressed copies)."""
         everything = self._checked(edited)
         private = Path(
             tempfile.mkdtemp(
@@ -371,7 +393,7 @@ class _Rebuild:
             forget(path)  # from here on, an interruption means a whole build next
             backup = _place(private, self.output, changed)
             try:
-                plan = self._reindex(pages)
+                plan, indexed = self._reindex(pages)
             except BaseException:
                 _restore(backup)
                 raise
@@ -383,7 +405,8 @@ class _Rebuild:
         record.search = plan
         record.output = stamp(self.output)
         save(path, record)
-        return len({name.removesuffix(".gz").removesuffix(".br") for name in changed})
+        written = [*changed, *indexed]
+        return len({name.removesuffix(".gz").removesuffix(".br") for name in written})
 
     def _checked(self, edited: list[str]) -> dict:
         """The site's items with the edited ones checked again, as
@@ -455,11 +478,12 @@ class _Rebuild:
 
         compress_files(paths, self.cache.resolve() / CACHE_FILE, self.settings)
 
-    def _reindex(self, pages: list[str]):
-        """The search index's parts holding pages that changed, made again."""
+    def _reindex(self, pages: list[str]) -> tuple:
+        """The search index's parts holding pages that changed, made again:
+        the new plan, and the files written."""
         plan = self.record.search
         if not self.settings.get("SEARCH_INDEX", True) or plan is None:
-            return plan
+            return plan, []
         import mfc_search  # noqa: PLC0415
 
         cache = mfc_search.BundleCache(
@@ -471,7 +495,7 @@ class _Rebuild:
             raise NotFast("the search index's parts would change")
         plan, written = result
         self._compress([self.output / name for name in written])
-        return plan
+        return plan, written
 
 
 COPIES = ("", ".gz", ".br")
