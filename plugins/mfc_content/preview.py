@@ -8,11 +8,12 @@ every file.
 On every change it runs the full staged build (build.py: check everything,
 Pelican into a staging folder, swap; or, when only some items' text
 changed, the fast rebuild of fast.py, which writes only their pages and
-search parts) in a child process, and reloads the browser when it is done. When the change is one news item or page that
-was already there, it first renders just that page (quick.py) in a fork of
-this process, where Pelican and the plugins are already imported, puts it
-in place in output/ and reloads the browser: the editor sees the new text
-at once, and the whole site (lists, tags, search) seconds later.
+search parts) in a child process, and reloads the browser when it is
+done. When the change is one news item or page that was already there, it
+first renders just that page (quick.py) in a fork of this process, where
+Pelican and the plugins are already imported, puts it in place in output/
+and reloads the browser: the editor sees the new text at once, and the
+whole site (lists, tags, search) seconds later.
 
 - A file with a problem gets no quick page: its problems are printed as
   ``invoke check`` prints them, and output/ stays as it was (the full build
