@@ -137,6 +137,9 @@ def test_a_new_title_is_a_whole_build(fast_project):
     try:
         item.write_text(old.replace(title, "title: Новый заголовок новости"), "utf-8")
         out = publish(project)
+        # The editor is told why this build takes longer.
+        assert f"Сайт собирается целиком: в content/news/{item.parent.name}/" in out
+        assert "изменилось то, что видно и на других страницах" in out
         assert WHOLE in out
         assert FAST not in out
         year = project.output / "news" / item.parent.name / "index.html"
@@ -160,6 +163,7 @@ def test_a_text_shown_in_lists_is_a_whole_build(fast_project):
         head, body = item.read_text(encoding="utf-8").split("---\n", 2)[1:]
         item.write_text(f"---\n{head}---\nНачалоновоготекста. {body}", "utf-8")
         out = publish(project)
+        assert "показан и на других страницах" in out
         assert WHOLE in out
         assert FAST not in out
         shown = [
@@ -219,7 +223,9 @@ settings_file = Path("publishconf.py").resolve()
 settings = load_settings(settings_file)
 output = Path(settings["OUTPUT_PATH"]).resolve()
 files = fast.scan(Path(settings["PATH"]))
-done = fast.rebuild(settings_file, settings, output, files, env=dict(os.environ),
+env = dict(os.environ)
+done = fast.rebuild(settings_file, settings, output, files, env=env,
+                    env_identity=fast.identity(settings_file, settings, env),
                     out=sys.stdout)
 print("DONE" if done else "NOT DONE")
 print("RECORD" if fast.load(fast.record_path(settings_file, settings, output))

@@ -108,8 +108,16 @@ def staged_build(
         # Before anything reads content/: an edit made during this build is
         # an edit for the next one.
         files = fast.scan(Path(settings["PATH"]))
+        ident = fast.identity(settings_file, settings, env)
         if not env.get("MFC_FULL_BUILD") and fast.rebuild(
-            settings_file, settings, output, files, env=env, out=out, on_check=on_check
+            settings_file,
+            settings,
+            output,
+            files,
+            env=env,
+            env_identity=ident,
+            out=out,
+            on_check=on_check,
         ):
             return 0
         return _whole_build(
@@ -117,6 +125,7 @@ def staged_build(
             settings,
             output,
             files=files,
+            ident=ident,
             env=env,
             on_check=on_check,
             out=out,
@@ -124,7 +133,9 @@ def staged_build(
         )
 
 
-def _whole_build(settings_file, settings, output, *, files, env, on_check, out, err):
+def _whole_build(
+    settings_file, settings, output, *, files, ident, env, on_check, out, err
+):
     """Pelican and the check, in staging, then the swap (module doc)."""
     shown = display_path(output)
     notes = output.parent / f"{fast.private_prefix(output)}notes"
@@ -165,7 +176,7 @@ def _whole_build(settings_file, settings, output, *, files, env, on_check, out, 
             print(log, file=out)
         old = swap(staging, output)
         record = {"now": now, "files": files, "items": report.items, "notes": notes}
-        fast.keep_record(settings_file, settings, output, env=env, **record)
+        fast.keep_record(settings_file, settings, output, env_identity=ident, **record)
         print(f"Сайт собран в {shown}/.", file=out)
         return 0
     finally:

@@ -38,6 +38,7 @@ pages are put back if the search index cannot be updated.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import fcntl
 import hashlib
@@ -196,7 +197,9 @@ def _tree_digest(digest, root: Path) -> None:
 
 
 def identity(settings_file: Path, settings: dict, env: dict) -> str:
-    """A digest of what a build depends on besides content/ (module doc)."""
+    """A digest of what a build depends on besides content/ (module doc),
+    taken when the build starts: importing Pelican and the plugins (as the
+    fast rebuild does) changes the settings' values and the import path."""
     digest = hashlib.sha256(FORMAT.encode())
     digest.update(repr(sorted((k, repr(v)) for k, v in settings.items())).encode())
     project = settings_file.parent
@@ -245,7 +248,7 @@ def keep_record(
     settings: dict,
     output: Path,
     *,
-    env: dict,
+    env_identity: str,
     now: dt.datetime,
     files: dict,
     items: list,
@@ -264,7 +267,7 @@ def keep_record(
         }
         prune_records(path.parent)
         record = Record(
-            identity=identity(settings_file, settings, env),
+            identity=env_identity,
             output=stamp(output),
             valid_until=valid_until(now, items),
             files=files,
@@ -279,7 +282,7 @@ def keep_record(
 
 
 class NotFast(Exception):
-    """The edits need a whole build (the reason, for the log)."""
+    """The edits need a whole build (why, in Russian: the build says it)."""
 
 
 def rebuild(
@@ -289,6 +292,7 @@ def rebuild(
     files: dict,
     *,
     env: dict,
+    env_identity: str,
     out,
     on_check=None,
 ) -> bool:
@@ -303,11 +307,11 @@ def rebuild(
         return False
     shown = display_path(output)
     try:
-        job = _Rebuild(settings_file, settings, output, env, record)
+        job = _Rebuild(settings_file, settings, output, env, record, ident=env_identity)
         edited = job.edited(files)
         changed = job.apply(edited, files, path) if edited else 0
     except NotFast as reason:
-        log.info("mfc_content: a whole build: %s", reason)
+        print(f"Сайт собирается целиком: {reason}.", file=out)
         return False
     except Exception:  # a fault here must never cost the editor a build
         log.exception("mfc_content: the fast rebuild failed; a whole build follows")
@@ -326,7 +330,8 @@ def rebuild(
 class _Rebuild:
     """One fast rebuild of `output` from its `record`."""
 
-    def __init__(self, settings_file, settings, output, env, record) -> None:
+    def __init__(self, settings_file, settings, output, env, record, *, ident) -> None:
+        self.identity = ident  # the build's, taken when it started
         self.settings_file = settings_file
         self.settings = settings
         self.output = output
@@ -336,27 +341,35 @@ class _Rebuild:
         self.cache = settings_file.parent / settings.get("CACHE_PATH", "cache")
         self.now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
 
+    def shown(self, rel: str) -> str:
+        return display_path(self.content / rel)
+
     def edited(self, files: dict) -> list[str]:
         """The edited content files, if a fast rebuild can take them."""
         record = self.record
         if record.output != stamp(self.output):
-            raise NotFast("the output folder is not the one the record describes")
+            raise NotFast("папки сайта нет или она изменилась после прошлой сборки")
         if self.now >= record.valid_until:
-            raise NotFast("a day has passed, or a scheduled item is due")
+            raise NotFast("наступил новый день или время запланированной новости")
         if files.keys() != record.files.keys():
-            raise NotFast("content files were added or removed")
-        if record.identity != identity(self.settings_file, self.settings, self.env):
-            raise NotFast("the settings, theme, plugins or packages changed")
+            raise NotFast("файлы добавлены, удалены или переименованы")
+        if record.identity != self.identity:
+            raise NotFast("изменились настройки, оформление или программа сайта")
         edited = sorted(rel for rel, sig in files.items() if record.files[rel] != sig)
         if len(edited) > MAX_EDITS:
-            raise NotFast(f"{len(edited)} files changed")
+            raise NotFast(f"изменено много файлов ({len(edited)})")
         for rel in edited:
             if Path(rel).suffix not in MARKDOWN_EXTENSIONS:
-                raise NotFast(f"{rel} is not a news item or page")
+                raise NotFast(
+                    f"изменён не текст новости или страницы: {self.shown(rel)}"
+                )
             if rel not in record.footprints:
-                raise NotFast(f"{rel} is not built")
+                raise NotFast(f"{self.shown(rel)} не был в прошлой сборке")
             if any(not f.startswith(FEED) for f in record.uses.get(rel, ())):
-                raise NotFast(f"{rel}: its text is shown on other pages")
+                raise NotFast(
+                    f"текст {self.shown(rel)} показан и на других страницах "
+                    "(в списках новостей, если нет краткого описания)"
+                )
         return edited
 
     def feeds(self, edited: list[str]) -> dict[str, set[str]]:
@@ -417,13 +430,13 @@ class _Rebuild:
             report = check.run_one(rel, list(snapshot.values()))
             item = next((i for i in report.items if i.rel == rel), None)
             if report.problems or item is None:
-                raise NotFast(f"{rel} has problems: the whole build reports them")
+                raise NotFast(f"в {self.shown(rel)} есть ошибки")
             before = snapshot.get(rel)
             same = ("kind", "url", "status", "date")
             if before is None or any(
                 getattr(item, a) != getattr(before, a) for a in same
             ):
-                raise NotFast(f"{rel}: its address, date, status or kind changed")
+                raise NotFast(f"у {self.shown(rel)} изменились адрес, дата или статус")
             snapshot[rel] = item
         return snapshot
 
@@ -446,19 +459,25 @@ class _Rebuild:
         logging.root.handlers[:] = [collect]
         logging.root.setLevel(logging.WARNING)
         try:
-            written = render(self.settings, private, sources, news, set(feeds))
+            # A copy: Pelican changes values inside the settings it is given.
+            settings = copy.deepcopy(self.settings)
+            written = render(settings, private, sources, news, set(feeds))
         finally:
             logging.root.handlers[:] = handlers
             logging.root.setLevel(level)
         if collect.records:
-            raise NotFast("; ".join(r.getMessage() for r in collect.records))
+            first = collect.records[0].getMessage()
+            raise NotFast(f"при сборке страниц было предупреждение: {first}")
         pages = []
         for rel, source in zip(edited, sources, strict=True):
             item = written.get(source)
             if item is None:
-                raise NotFast(f"{rel} was not written")
+                raise NotFast(f"страница {self.shown(rel)} не собралась")
             if (notes.footprint(item), item.save_as) != self.record.footprints[rel]:
-                raise NotFast(f"{rel}: what other pages show of it changed")
+                raise NotFast(
+                    f"в {self.shown(rel)} изменилось то, что видно и на других "
+                    "страницах (заголовок, темы, краткое описание, картинка…)"
+                )
             pages.append(item.save_as)
         pages += sorted(feeds)
         for path in private.rglob("*"):  # photo derivatives, as the output has them
@@ -468,7 +487,7 @@ class _Rebuild:
                 and rel not in pages
                 and not _same(path, self.output / rel)
             ):
-                raise NotFast(f"the render wrote {rel}, which the output lacks")
+                raise NotFast(f"нужен новый файл {rel}")
         return pages
 
     def _compress(self, paths: list[Path]) -> None:
@@ -492,7 +511,7 @@ class _Rebuild:
         )
         result = mfc_search.update_index(self.output, pages, plan, cache)
         if result is None:
-            raise NotFast("the search index's parts would change")
+            raise NotFast("поиск по сайту нужно собрать заново")
         plan, written = result
         self._compress([self.output / name for name in written])
         return plan, written
