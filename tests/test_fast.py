@@ -8,6 +8,7 @@ an editor runs it. Every other kind of change is a whole build, which the
 tests recognise by its message ("Сайт собран в output/." alone).
 """
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -66,11 +67,25 @@ def news(project: Project) -> list[Path]:
     return sorted((project.content / "news").rglob("*.md"))
 
 
-def append(path: Path, text: str) -> str:
-    """Add a paragraph to a file; its old text (to put back)."""
+def append(path: Path, text: str) -> None:
+    """Add a paragraph to a file."""
     old = path.read_text(encoding="utf-8")
     path.write_text(old + f"\n{text}\n", encoding="utf-8")
-    return old
+
+
+@contextlib.contextmanager
+def put_back(path: Path):
+    """The file's text as it is now, written back at the end; yields it."""
+    old = path.read_text(encoding="utf-8")
+    try:
+        yield old
+    finally:
+        path.write_text(old, encoding="utf-8")
+
+
+def editor_env() -> dict[str, str]:
+    """The environment Project.invoke gives a build (for other commands)."""
+    return {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", **NOW}
 
 
 def plain(path: Path) -> str:
@@ -132,9 +147,8 @@ def test_nothing_changed_nothing_written(fast_project):
 def test_a_new_title_is_a_whole_build(fast_project):
     project = fast_project
     item = news(project)[120]
-    old = item.read_text(encoding="utf-8")
-    title = next(line for line in old.splitlines() if line.startswith("title:"))
-    try:
+    with put_back(item) as old:
+        title = next(line for line in old.splitlines() if line.startswith("title:"))
         item.write_text(old.replace(title, "title: Новый заголовок новости"), "utf-8")
         out = publish(project)
         # The editor is told why this build takes longer.
@@ -144,8 +158,6 @@ def test_a_new_title_is_a_whole_build(fast_project):
         assert FAST not in out
         year = project.output / "news" / item.parent.name / "index.html"
         assert "Новый заголовок новости" in plain(year)
-    finally:
-        item.write_text(old, encoding="utf-8")
     assert WHOLE in publish(project)
 
 
@@ -155,9 +167,8 @@ def test_a_text_shown_in_lists_is_a_whole_build(fast_project):
     item's text is shown)."""
     project = fast_project
     item = news(project)[70]
-    old = item.read_text(encoding="utf-8")
-    summary = next(line for line in old.splitlines() if line.startswith("summary:"))
-    try:
+    with put_back(item) as old:
+        summary = next(line for line in old.splitlines() if line.startswith("summary:"))
         item.write_text(old.replace(summary + "\n", ""), encoding="utf-8")
         assert WHOLE in publish(project)
         head, body = item.read_text(encoding="utf-8").split("---\n", 2)[1:]
@@ -173,8 +184,6 @@ def test_a_text_shown_in_lists_is_a_whole_build(fast_project):
         ]
         assert page_of(project, item) in shown
         assert len(shown) > 1
-    finally:
-        item.write_text(old, encoding="utf-8")
     assert WHOLE in publish(project)
 
 
@@ -183,15 +192,13 @@ def test_a_mistake_in_the_edit_is_reported_and_changes_nothing(fast_project):
     publish(project)
     before = tree_hash(project.output)
     item = news(project)[60]
-    old = append(item, "Подробнее: [порядок]({filename}/pages/net-takoi.md).")
-    try:
+    with put_back(item):
+        append(item, "Подробнее: [порядок]({filename}/pages/net-takoi.md).")
         result = project.invoke("publish", **NOW)
         assert result.returncode == 1
         assert item.name in result.stderr
         assert "не изменилась" in result.stderr
         assert tree_hash(project.output) == before
-    finally:
-        item.write_text(old, encoding="utf-8")
     assert UNCHANGED in publish(project)
 
 
@@ -199,11 +206,9 @@ def test_full_builds_every_page(fast_project):
     project = fast_project
     publish(project)
     item = news(project)[80]
-    old = append(item, "Правка для полной сборки.")
-    try:
+    with put_back(item):
+        append(item, "Правка для полной сборки.")
         assert WHOLE in publish(project, "--full")
-    finally:
-        item.write_text(old, encoding="utf-8")
     assert WHOLE in publish(project, "--full")
 
 
@@ -222,11 +227,8 @@ mfc_search._index_part = broken
 settings_file = Path("publishconf.py").resolve()
 settings = load_settings(settings_file)
 output = Path(settings["OUTPUT_PATH"]).resolve()
-files = fast.scan(Path(settings["PATH"]))
-env = dict(os.environ)
-done = fast.rebuild(settings_file, settings, output, files, env=env,
-                    env_identity=fast.identity(settings_file, settings, env),
-                    out=sys.stdout)
+build = fast.Build.start(settings_file, settings, output, dict(os.environ))
+done = fast.rebuild(build, out=sys.stdout)
 print("DONE" if done else "NOT DONE")
 print("RECORD" if fast.load(fast.record_path(settings_file, settings, output))
       else "NO RECORD")
@@ -242,12 +244,12 @@ def test_a_failed_search_update_puts_the_old_pages_back(fast_project):
     publish(project)
     before = tree_hash(project.output)
     item = news(project)[90]
-    old = append(item, "Правка, которую поиск не принял.")
-    try:
+    with put_back(item):
+        append(item, "Правка, которую поиск не принял.")
         result = subprocess.run(
             [sys.executable, "-c", FAILING_SEARCH],
             cwd=project.root,
-            env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", **NOW},
+            env=editor_env(),
             capture_output=True,
             text=True,
             check=False,
@@ -259,8 +261,6 @@ def test_a_failed_search_update_puts_the_old_pages_back(fast_project):
         assert WHOLE in out
         assert FAST not in out
         assert "Правка, которую поиск не принял." in plain(page_of(project, item))
-    finally:
-        item.write_text(old, encoding="utf-8")
     publish(project)
 
 
@@ -286,15 +286,15 @@ def test_a_second_build_waits_for_the_first(fast_project):
     project = fast_project
     publish(project)
     item = news(project)[30]
-    old = append(item, "Правка, сделанная во время другой сборки.")
     lock = next((project.root / "cache").glob("fast-*.pickle")).with_suffix(".lock")
-    try:
+    with put_back(item):
+        append(item, "Правка, сделанная во время другой сборки.")
         with lock.open("a") as held:
             fcntl.flock(held, fcntl.LOCK_EX)  # as a running build holds it
             build = subprocess.Popen(
                 [sys.executable, "-m", "invoke", "publish"],
                 cwd=project.root,
-                env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", **NOW},
+                env=editor_env(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -307,6 +307,4 @@ def test_a_second_build_waits_for_the_first(fast_project):
         assert "Идёт другая сборка сайта: ждём" in out
         assert FAST in out
         assert "во время другой сборки" in plain(page_of(project, item))
-    finally:
-        item.write_text(old, encoding="utf-8")
     publish(project)

@@ -236,12 +236,13 @@ def register() -> None:
     # build did not write (reuse.py), before any plugin reads the whole tree;
     # then, the build succeeded: keep what it computed for the next one.
     signals.finalized.connect(reuse.prune)
+    # What the next build's fast path needs (when the staged build asks),
+    # while items' URLs are still kept (speed.py).
+    notes.register()
     signals.finalized.connect(save_memos)
     signals.finalized.connect(thaw_urls)
     signals.finalized.connect(serial_articles)
     signals.finalized.connect(serial_reading)
-    # What the next build's fast path needs (when the staged build asks).
-    notes.register()
 
 
 __all__ = [

@@ -105,38 +105,22 @@ def staged_build(
     record = fast.record_path(settings_file, settings, output)
     with fast.one_build_at_a_time(record, output, out):
         remove_stale_staging(output)
-        # Before anything reads content/: an edit made during this build is
-        # an edit for the next one.
-        files = fast.scan(Path(settings["PATH"]))
-        ident = fast.identity(settings_file, settings, env)
+        build = fast.Build.start(settings_file, settings, output, env)
         if not env.get("MFC_FULL_BUILD") and fast.rebuild(
-            settings_file,
-            settings,
-            output,
-            files,
-            env=env,
-            env_identity=ident,
-            out=out,
-            on_check=on_check,
+            build, out=out, on_check=on_check
         ):
             return 0
-        return _whole_build(
-            settings_file,
-            settings,
-            output,
-            files=files,
-            ident=ident,
-            env=env,
-            on_check=on_check,
-            out=out,
-            err=err,
-        )
+        return _whole_build(build, on_check=on_check, out=out, err=err)
 
 
-def _whole_build(
-    settings_file, settings, output, *, files, ident, env, on_check, out, err
-):
+def _whole_build(build, *, on_check, out, err) -> int:
     """Pelican and the check, in staging, then the swap (module doc)."""
+    settings_file, settings, output, env = (
+        build.settings_file,
+        build.settings,
+        build.output,
+        build.env,
+    )
     shown = display_path(output)
     notes = output.parent / f"{fast.private_prefix(output)}notes"
     notes.mkdir()
@@ -175,8 +159,7 @@ def _whole_build(
         if log:
             print(log, file=out)
         old = swap(staging, output)
-        record = {"now": now, "files": files, "items": report.items, "notes": notes}
-        fast.keep_record(settings_file, settings, output, env_identity=ident, **record)
+        fast.keep_record(build, now=now, items=report.items, notes=notes)
         print(f"Сайт собран в {shown}/.", file=out)
         return 0
     finally:

@@ -41,6 +41,7 @@ import contextlib
 import copy
 import datetime as dt
 import fcntl
+import filecmp
 import hashlib
 import importlib.metadata
 import logging
@@ -97,9 +98,36 @@ def private_prefix(output: Path) -> str:
 
 
 def record_path(settings_file: Path, settings: dict, output: Path) -> Path:
+    """Where the record of builds of `output` is kept (and the lock beside)."""
     cache = settings_file.parent / settings.get("CACHE_PATH", "cache")
     name = hashlib.sha256(str(output).encode()).hexdigest()[:16]
     return cache / f"fast-{name}.pickle"
+
+
+@dataclass(frozen=True)
+class Build:
+    """One staged build's inputs, as they were when it started."""
+
+    settings_file: Path
+    settings: dict
+    output: Path
+    env: dict
+    files: dict  # scan() of content/, before anything read it
+    identity: str  # identity(), before anything imported Pelican
+
+    @classmethod
+    def start(cls, settings_file: Path, settings: dict, output: Path, env: dict):
+        content = Path(settings["PATH"])
+        ident = identity(settings_file, settings, env)
+        return cls(settings_file, settings, output, env, scan(content), ident)
+
+    @property
+    def record(self) -> Path:
+        return record_path(self.settings_file, self.settings, self.output)
+
+    @property
+    def cache(self) -> Path:
+        return self.settings_file.parent / self.settings.get("CACHE_PATH", "cache")
 
 
 @contextlib.contextmanager
@@ -231,6 +259,12 @@ def valid_until(now: dt.datetime, items) -> dt.datetime:
     return min([midnight, *(d for d in due if d > now)])
 
 
+def content_name(source_path: str, settings: dict) -> str:
+    """An item's file as a content/-relative POSIX path, without file system
+    calls (Pelican makes every source path from PATH; also notes.py's)."""
+    return Path(os.path.relpath(source_path, settings["PATH"])).as_posix()
+
+
 def read_notes(notes: Path) -> tuple[dict, dict, object]:
     """What Pelican's process wrote into the notes folder (notes.py)."""
     footprints = pickle.loads((notes / "footprints.pickle").read_bytes())
@@ -243,34 +277,23 @@ def read_notes(notes: Path) -> tuple[dict, dict, object]:
     return footprints, uses, plan
 
 
-def keep_record(
-    settings_file: Path,
-    settings: dict,
-    output: Path,
-    *,
-    env_identity: str,
-    now: dt.datetime,
-    files: dict,
-    items: list,
-    notes: Path,
-) -> None:
+def keep_record(build: Build, *, now: dt.datetime, items: list, notes: Path) -> None:
     """After a whole build's swap: the record for the next build (none if
     anything is missing: the next build is then a whole one)."""
-    path = record_path(settings_file, settings, output)
+    path = build.record
     forget(path)
     try:
         footprints, uses, plan = read_notes(notes)
-        content = Path(settings["PATH"]).resolve()
         uses = {
-            Path(source).resolve().relative_to(content).as_posix(): frozenset(files)
+            content_name(source, build.settings): frozenset(files)
             for source, files in uses.items()
         }
         prune_records(path.parent)
         record = Record(
-            identity=env_identity,
-            output=stamp(output),
+            identity=build.identity,
+            output=stamp(build.output),
             valid_until=valid_until(now, items),
-            files=files,
+            files=build.files,
             items=[item.slim() for item in items],
             footprints=footprints,
             uses=uses,
@@ -285,31 +308,19 @@ class NotFast(Exception):
     """The edits need a whole build (why, in Russian: the build says it)."""
 
 
-def rebuild(
-    settings_file: Path,
-    settings: dict,
-    output: Path,
-    files: dict,
-    *,
-    env: dict,
-    env_identity: str,
-    out,
-    on_check=None,
-) -> bool:
+def rebuild(build: Build, *, out, on_check=None) -> bool:
     """The fast rebuild, if it can be done (module doc); True if done.
 
     `on_check` (staged_build's) is then given a report of the site's items
     as the checks of the last whole build and of the edited files left
     them, with no problem (the preview keeps it)."""
-    path = record_path(settings_file, settings, output)
-    record = load(path)
+    record = load(build.record)
     if record is None:
         return False
-    shown = display_path(output)
     try:
-        job = _Rebuild(settings_file, settings, output, env, record, ident=env_identity)
-        edited = job.edited(files)
-        changed = job.apply(edited, files, path) if edited else 0
+        job = _Rebuild(build, record)
+        edited = job.edited()
+        changed = job.apply(edited) if edited else 0
     except NotFast as reason:
         print(f"Сайт собирается целиком: {reason}.", file=out)
         return False
@@ -318,42 +329,39 @@ def rebuild(
         return False
     if on_check is not None:
         items = [Item.from_slim(data) for data in job.record.items]
-        on_check(Report(files=len(files), items=items))
+        on_check(Report(files=len(build.files), items=items))
     if changed:
         done = f"обновлены только изменённые материалы (файлов: {changed})"
     else:
         done = "с прошлой сборки ничего не изменилось"
-    print(f"Сайт собран в {shown}/: {done}.", file=out)
+    print(f"Сайт собран в {display_path(build.output)}/: {done}.", file=out)
     return True
 
 
 class _Rebuild:
     """One fast rebuild of `output` from its `record`."""
 
-    def __init__(self, settings_file, settings, output, env, record, *, ident) -> None:
-        self.identity = ident  # the build's, taken when it started
-        self.settings_file = settings_file
-        self.settings = settings
-        self.output = output
-        self.env = env
+    def __init__(self, build: Build, record: Record) -> None:
+        self.build = build
+        self.settings = build.settings
+        self.output = build.output
         self.record = record
-        self.content = Path(settings["PATH"]).resolve()
-        self.cache = settings_file.parent / settings.get("CACHE_PATH", "cache")
-        self.now = current_time(settings["TIMEZONE"], env.get("MFC_NOW", ""))
+        self.content = Path(build.settings["PATH"]).resolve()
+        self.now = current_time(self.settings["TIMEZONE"], build.env.get("MFC_NOW", ""))
 
     def shown(self, rel: str) -> str:
         return display_path(self.content / rel)
 
-    def edited(self, files: dict) -> list[str]:
+    def edited(self) -> list[str]:
         """The edited content files, if a fast rebuild can take them."""
-        record = self.record
+        record, files = self.record, self.build.files
         if record.output != stamp(self.output):
             raise NotFast("папки сайта нет или она изменилась после прошлой сборки")
         if self.now >= record.valid_until:
             raise NotFast("наступил новый день или время запланированной новости")
         if files.keys() != record.files.keys():
             raise NotFast("файлы добавлены, удалены или переименованы")
-        if record.identity != self.identity:
+        if record.identity != self.build.identity:
             raise NotFast("изменились настройки, оформление или программа сайта")
         edited = sorted(rel for rel, sig in files.items() if record.files[rel] != sig)
         if len(edited) > MAX_EDITS:
@@ -381,7 +389,7 @@ class _Rebuild:
                 members[f[len(FEED) :]].add(rel)
         return members
 
-    def apply(self, edited: list[str], files: dict, path: Path) -> int:
+    def apply(self, edited: list[str]) -> int:
         """Check, render, compress, place and index the edited items; how
         many files changed (pages, feeds, search files; not counting their
         compressed copies)."""
@@ -403,7 +411,7 @@ class _Rebuild:
                 for name in (p + suffix for suffix in COPIES)
                 if not _same(private / name, self.output / name)
             ]
-            forget(path)  # from here on, an interruption means a whole build next
+            forget(self.build.record)  # an interruption now: a whole build next
             backup = _place(private, self.output, changed)
             try:
                 plan, indexed = self._reindex(pages)
@@ -413,11 +421,11 @@ class _Rebuild:
         finally:
             shutil.rmtree(private, ignore_errors=True)
         record = self.record
-        record.files = files
+        record.files = self.build.files
         record.items = [item.slim() for item in everything.values()]
         record.search = plan
         record.output = stamp(self.output)
-        save(path, record)
+        save(self.build.record, record)
         written = [*changed, *indexed]
         return len({name.removesuffix(".gz").removesuffix(".br") for name in written})
 
@@ -495,7 +503,7 @@ class _Rebuild:
             return
         from mfc_precompress import CACHE_FILE, compress_files  # noqa: PLC0415
 
-        compress_files(paths, self.cache.resolve() / CACHE_FILE, self.settings)
+        compress_files(paths, self.build.cache.resolve() / CACHE_FILE, self.settings)
 
     def _reindex(self, pages: list[str]) -> tuple:
         """The search index's parts holding pages that changed, made again:
@@ -506,7 +514,7 @@ class _Rebuild:
         import mfc_search  # noqa: PLC0415
 
         cache = mfc_search.BundleCache(
-            self.cache / mfc_search.CACHE_DIR,
+            self.build.cache / mfc_search.CACHE_DIR,
             self.settings.get("SEARCH_CACHE_KEEP", mfc_search.DEFAULT_CACHE_KEEP),
         )
         result = mfc_search.update_index(self.output, pages, plan, cache)
@@ -556,8 +564,6 @@ def _same(a: Path, b: Path) -> bool:
     if not a.exists() and not b.exists():
         return True
     try:
-        if os.path.samefile(a, b):
-            return True
-        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
-    except OSError:
+        return filecmp.cmp(a, b, shallow=False)
+    except OSError:  # one of them is missing
         return False

@@ -34,6 +34,8 @@ from pelican.contents import Article, Content, Page
 from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
 
+from .fast import content_name
+
 log = logging.getLogger(__name__)
 
 ENV = "MFC_BUILD_NOTES"
@@ -157,10 +159,9 @@ def footprint(item: Content) -> str:
         for key, value in sorted(vars(item).items())
         if key not in NOT_FOOTPRINT
     ]
-    summary = item.metadata.get("summary")
-    if summary is None:  # the lists show the text's beginning
-        summary = ("cut", _original["get_summary"].__get__(item, type(item))(""))
-    parts.append(("summary", describe(summary)))
+    # What the lists show: the summary, or the text's beginning (memoized by
+    # Pelican: the lists have asked for it already).
+    parts.append(("summary", describe(item.summary)))
     parts.append(("url", item.url))
     parts.append(("save_as", item.save_as))
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
@@ -186,11 +187,13 @@ def write(pelican) -> None:
     if where is None:
         return
     try:
-        content = Path(pelican.settings["PATH"]).resolve()
-        footprints = {}
-        for item in items_of(_state["generators"]):
-            rel = Path(item.source_path).resolve().relative_to(content).as_posix()
-            footprints[rel] = (footprint(item), item.save_as)
+        footprints = {
+            content_name(item.source_path, pelican.settings): (
+                footprint(item),
+                item.save_as,
+            )
+            for item in items_of(_state["generators"])
+        }
         (where / "footprints.pickle").write_bytes(pickle.dumps(footprints))
         flush_uses()
     except Exception as error:  # no notes: the next build is a whole one

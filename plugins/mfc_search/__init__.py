@@ -52,6 +52,7 @@ items; 0 turns reuse off).
 
 from __future__ import annotations
 
+import filecmp
 import functools
 import hashlib
 import json
@@ -598,7 +599,7 @@ def _merge(fresh: Path, bundle: Path, main: bool) -> list[str]:
     written = []
     for name in sorted(new, key=lambda n: (n == ENTRY, n)):  # the entry last
         source, target = fresh / name, bundle / name
-        if name in old and _same_bytes(source, target):
+        if name in old and filecmp.cmp(source, target, shallow=False):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.mfc-new")
@@ -610,10 +611,6 @@ def _merge(fresh: Path, bundle: Path, main: bool) -> list[str]:
         for stale in (name, name + ".gz", name + ".br"):
             (bundle / stale).unlink(missing_ok=True)
     return written
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
 
 
 def index_output(pelican) -> None:
