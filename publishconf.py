@@ -36,9 +36,17 @@ DIRECT_TEMPLATES = [*DIRECT_TEMPLATES, "sitemap", "robots"]  # noqa: F405
 # Production-only steps after the build: redirects from the old site's URLs
 # (.nginx/redirects.map, read by deploy/nginx) and .gz and .br copies of
 # every text file, served by nginx's gzip_static and brotli_static.
-# mfc_precompress runs after every other `finalized` handler; it caches the
-# copies by content, so a rebuild compresses only what changed.
-PLUGINS = [*PLUGINS, "mfc_redirects", "mfc_precompress"]  # noqa: F405
+# mfc_precompress starts on `finalized`, before mfc_search: the pages are
+# compressed while Pagefind indexes them; once every other `finalized` handler
+# is done it compresses what they wrote. It caches the copies by content, so a
+# rebuild compresses only what changed.
+_SEARCH = PLUGINS.index("mfc_search")  # noqa: F405
+PLUGINS = [
+    *PLUGINS[:_SEARCH],  # noqa: F405
+    "mfc_precompress",
+    *PLUGINS[_SEARCH:],  # noqa: F405
+    "mfc_redirects",
+]
 PRECOMPRESS_MIN_SIZE = 256  # smaller files gain nothing from compression
 PRECOMPRESS_BROTLI_QUALITY = 11  # CSS, JavaScript, SVG: few files, every visitor
 PRECOMPRESS_BROTLI_PAGE_QUALITY = 8  # pages and feeds: 40x faster, ~10 % larger

@@ -2,10 +2,11 @@
 
 import gzip
 import sqlite3
+from types import SimpleNamespace
 
 import brotli
 
-from mfc_precompress import precompress
+from mfc_precompress import CACHE_FILE, Background, compress_tree, finish, precompress
 
 PAGE = ("<p>Многофункциональный центр «Мои документы» — новости.</p>\n" * 40).encode()
 STYLE = ("body { color: var(--mfc-text); }\n" * 40).encode()
@@ -61,3 +62,72 @@ def test_pages_use_the_page_quality_and_assets_the_asset_quality(tmp_path):
     style = (site / "site.css.br").read_bytes()
     assert page == brotli.compress(PAGE, mode=brotli.MODE_TEXT, quality=1)
     assert style == brotli.compress(STYLE, mode=brotli.MODE_TEXT, quality=11)
+
+
+def copies_of(site):
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.[gb][zr]"))
+
+
+def test_finishing_a_pass_compresses_what_changed_since_and_drops_what_went(tmp_path):
+    """The build's compression starts while the search index is still being
+    written: what changes after it read a file is compressed again."""
+    site, cache = make_site(tmp_path / "site"), tmp_path / "cache.sqlite"
+    earlier = compress_tree(site, cache, {})
+    assert earlier.written == 4
+    (site / "news" / "index.html").write_bytes(PAGE + b"<p>new</p>\n")
+    (site / "search.js").write_bytes(STYLE.replace(b"body", b"main"))
+    (site / "site.css").unlink()
+    assert finish(site, cache, {}, earlier) == (2, 8, 2)  # files, copies, late
+    assert copies_of(site) == [
+        "news/index.html.br",
+        "news/index.html.gz",
+        "search.js.br",
+        "search.js.gz",
+    ]
+    assert gzip.decompress((site / "news/index.html.gz").read_bytes()).endswith(
+        b"<p>new</p>\n"
+    )
+    assert brotli.decompress((site / "search.js.br").read_bytes()).startswith(b"main")
+    # The cache keeps exactly the copies the finished site uses.
+    assert len(cache_keys(cache)) == 4
+
+
+def test_the_build_process_finishes_when_told_and_stops_without_pruning(tmp_path):
+    """mfc_precompress's own process (``Background``), as the build drives it."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = make_site(tmp_path / "old")
+    precompress(old, cache / CACHE_FILE, {})
+    kept = cache_keys(cache / CACHE_FILE)
+    build = SimpleNamespace(settings={"CACHE_PATH": str(cache)})
+
+    build.output_path = str(make_site(tmp_path / "failed"))
+    (tmp_path / "failed" / "site.css").write_bytes(STYLE + b"/* failed */\n")
+    failed = Background(build)
+    failed.process.stdin.close()  # the build ended without finishing
+    assert failed.process.wait(timeout=60) == 0
+    failed.stop()
+    # Not pruned: the old site's CSS copies are still there for the next build.
+    failed_css = cache_keys(cache / CACHE_FILE) - kept
+    assert len(failed_css) == 2
+    assert kept < cache_keys(cache / CACHE_FILE)
+
+    build.output_path = str(make_site(tmp_path / "new"))
+    running = Background(build)
+    (tmp_path / "new" / "late.svg").write_bytes(STYLE + b"<!-- svg -->")  # meanwhile
+    read, written, late = running.finish()
+    assert read == 3
+    assert written == 6
+    assert late in (0, 1)  # the file may be there when it starts reading
+    assert copies_of(tmp_path / "new") == [
+        "late.svg.br",
+        "late.svg.gz",
+        "news/index.html.br",
+        "news/index.html.gz",
+        "site.css.br",
+        "site.css.gz",
+    ]
+    after = cache_keys(cache / CACHE_FILE)
+    assert len(after) == 6
+    assert kept < after
+    assert not after & failed_css  # pruned once the build finished

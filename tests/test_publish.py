@@ -1,10 +1,14 @@
 """The production build: real site URL everywhere, feeds, a clean output."""
 
+import gzip
 import json
 import re
 from urllib.parse import urlsplit
 
-from tests.conftest import PUBLISHED_URL, UNPUBLISHED_MARK
+import brotli
+from pelican.settings import get_settings_from_file
+
+from tests.conftest import PUBLISHED_URL, ROOT, UNPUBLISHED_MARK
 from tests.published import published_news, unpublished_news
 
 # Namespace names in XML are identifiers, not links to follow.
@@ -121,3 +125,35 @@ def test_machine_readable_urls_use_the_site_url(published_site):
             and not url.startswith(XML_NAMESPACES)
         ]
         assert foreign == [], name
+
+
+def test_every_text_file_has_its_compressed_copies(published_site):
+    """Pages, and what is written after them (the search bundle's script):
+    each text file nginx may serve has .gz and .br copies of its bytes, and
+    no copy outlives its file."""
+    settings = get_settings_from_file(str(ROOT / "publishconf.py"))
+    output = published_site.output
+    texts = [
+        path
+        for path in output.rglob("*")
+        if path.is_file()
+        and path.suffix in settings["PRECOMPRESS_TEXT_EXTENSIONS"]
+        and path.stat().st_size >= settings["PRECOMPRESS_MIN_SIZE"]
+    ]
+    assert output / "pagefind" / "pagefind.js" in texts
+    missing = []
+    for path in texts:
+        data = path.read_bytes()
+        for suffix, decode in ((".gz", gzip.decompress), (".br", brotli.decompress)):
+            copy = path.with_name(path.name + suffix)
+            if copy.exists():  # text of 256 bytes or more: always smaller
+                assert decode(copy.read_bytes()) == data, copy
+            else:
+                missing.append(copy.relative_to(output).as_posix())
+    assert missing == []
+    orphans = [
+        copy.relative_to(output).as_posix()
+        for copy in output.rglob("*")
+        if copy.suffix in {".gz", ".br"} and not copy.with_suffix("").exists()
+    ]
+    assert orphans == []

@@ -14,7 +14,13 @@ news items, spent again on each rebuild. Here
   one SQLite file) under the SHA-256 of the format, the level and the bytes,
   so a rebuild compresses only the files whose bytes changed; entries the
   build did not use are removed at its end;
-* both cores are used (one worker process per core);
+* both cores are used (one worker process per core), and the pages are
+  compressed while the search index is made from them: the pass over the
+  written pages starts on ``finalized`` in a process of its own
+  (``Background``; publishconf.py lists this plugin before mfc_search), and
+  when the site is complete (pelican-granular-signals' ``compress``) the
+  files written or changed since it read them are compressed, and the copies
+  of files deleted since are removed (``finish``);
 * the bytes are reproducible (gzip without a timestamp or name), so an
   unchanged page keeps identical copies and the deploy hard-links them.
 
@@ -26,6 +32,8 @@ A copy is written only when it is smaller than the file. Settings:
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
 import logging
@@ -36,10 +44,12 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import blinker
 import brotli
+from pelican import signals
 from pelican.plugins import granular_signals
 
 from mfc_content.reuse import write_if_changed
@@ -56,6 +66,7 @@ DEFAULTS = {
 }
 CACHE_FILE = "precompress.sqlite"
 CHUNK = 64  # files per task sent to a worker
+FINISH = "finish"  # Background tells its process the site is complete
 
 
 def gzip_bytes(data: bytes, level: int) -> bytes:
@@ -88,14 +99,27 @@ def _open_cache(cache: Path, *, readonly: bool) -> sqlite3.Connection | None:
     return db
 
 
-def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], int]:
+Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+@dataclass
+class Pass:
+    """The files one compression pass read, each as it was just before it
+    was read, and the cache keys of its copies; and how many copies it wrote."""
+
+    files: dict[str, Stamp] = field(default_factory=dict)
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    written: int = 0
+
+
+def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]], int]:
     """Write the copies of some files; store new copies in the cache.
 
-    Returns (cache keys used, copies written).
+    Returns (each file's cache keys, copies written).
     """
     paths, cache, levels = job
     db = _open_cache(Path(cache), readonly=True)
-    used: list[str] = []
+    used: dict[str, list[str]] = {}
     new: dict[str, bytes] = {}
     written = 0
     try:
@@ -103,6 +127,7 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], int]:
             path = Path(name)
             data = path.read_bytes()
             page = path.suffix in levels["page_extensions"]
+            keys = used[name] = []
             for suffix, level in (
                 (".br", levels["page_br"] if page else levels["br"]),
                 (".gz", levels["gz"]),
@@ -117,7 +142,7 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], int]:
                 blob = row[0] if row else new.get(key)
                 if blob is None:
                     blob = new[key] = COMPRESSORS[suffix](data, level)
-                used.append(key)
+                keys.append(key)
                 if len(blob) < len(data):
                     # over the output before last, most copies are there already
                     write_if_changed(path.with_name(path.name + suffix), blob)
@@ -137,15 +162,23 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[list[str], int]:
     return used, written
 
 
-def files_to_compress(output: Path, extensions, min_size: int) -> list[str]:
-    found = []
+def files_to_compress(output: Path, extensions, min_size: int) -> dict[str, Stamp]:
+    """The text files to compress, each with its stamp (taken before any is
+    read, so a file changed after it was read shows a new stamp)."""
+    found = {}
     for root, _dirs, files in os.walk(output):
         for name in files:
             if os.path.splitext(name)[1] in extensions:
                 path = os.path.join(root, name)
-                if os.path.getsize(path) >= min_size:
-                    found.append(path)
-    return sorted(found)
+                st = os.stat(path)
+                if st.st_size >= min_size:
+                    found[path] = (
+                        st.st_size,
+                        st.st_mtime_ns,
+                        st.st_ctime_ns,
+                        st.st_ino,
+                    )
+    return dict(sorted(found.items()))
 
 
 def prune_cache(cache: Path, used: set[str]) -> None:
@@ -160,15 +193,18 @@ def prune_cache(cache: Path, used: set[str]) -> None:
         db.close()
 
 
-def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
-    """Write .gz and .br copies of the text files under `output`.
+def _settings(settings: dict) -> dict:
+    return {key: settings.get(key, value) for key, value in DEFAULTS.items()}
 
-    Returns (files read, copies written).
-    """
-    conf = {key: settings.get(key, value) for key, value in DEFAULTS.items()}
-    paths = files_to_compress(
+
+def _listing(output: Path, conf: dict) -> dict[str, Stamp]:
+    return files_to_compress(
         output, set(conf["PRECOMPRESS_TEXT_EXTENSIONS"]), conf["PRECOMPRESS_MIN_SIZE"]
     )
+
+
+def _compress(paths: list[str], cache: Path, conf: dict) -> tuple[dict, int]:
+    """Compress `paths`, in one worker process per core when they are many."""
     levels = _levels(conf)
     jobs = [
         (paths[i : i + CHUNK], str(cache), levels) for i in range(0, len(paths), CHUNK)
@@ -180,8 +216,47 @@ def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
             results = pool.map(compress_many, jobs, chunksize=1)
     else:
         results = [compress_many(job) for job in jobs]
-    prune_cache(cache, {key for keys, _ in results for key in keys})
-    return len(paths), sum(written for _, written in results)
+    keys = {path: used for part, _ in results for path, used in part.items()}
+    return keys, sum(written for _, written in results)
+
+
+def compress_tree(output: Path, cache: Path, settings: dict) -> Pass:
+    """Write the copies of every text file under `output` now there; the
+    cache is not pruned (``finish`` does, when the site is complete)."""
+    conf = _settings(settings)
+    files = _listing(output, conf)
+    keys, written = _compress(list(files), cache, conf)
+    return Pass(files, keys, written)
+
+
+def finish(
+    output: Path, cache: Path, settings: dict, earlier: Pass
+) -> tuple[int, int, int]:
+    """Complete an earlier pass over `output`: compress the files written or
+    changed since it read them, remove the copies of files deleted since,
+    and drop the cache entries no file uses.
+
+    Returns (files, copies written, files compressed now).
+    """
+    conf = _settings(settings)
+    files = _listing(output, conf)
+    for path in earlier.files.keys() - files.keys():
+        for suffix in (".gz", ".br"):
+            Path(path + suffix).unlink(missing_ok=True)
+    late = [path for path, stamp in files.items() if earlier.files.get(path) != stamp]
+    keys, written = _compress(late, cache, conf) if late else ({}, 0)
+    used = {key for path in files for key in keys.get(path) or earlier.keys[path]}
+    prune_cache(cache, used)
+    return len(files), earlier.written + written, len(late)
+
+
+def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
+    """Write .gz and .br copies of the text files under `output`.
+
+    Returns (files read, copies written).
+    """
+    read, written, _ = finish(output, cache, settings, Pass())
+    return read, written
 
 
 def _levels(conf: dict) -> dict:
@@ -198,7 +273,7 @@ def compress_files(paths: list[Path], cache: Path, settings: dict) -> None:
     copies of the others are left as they are; the cache is not pruned).
     A copy that would not be smaller is not written, and an old one is
     removed."""
-    conf = {key: settings.get(key, value) for key, value in DEFAULTS.items()}
+    conf = _settings(settings)
     wanted = set(conf["PRECOMPRESS_TEXT_EXTENSIONS"])
     chosen = []
     for path in paths:
@@ -214,48 +289,104 @@ def compress_files(paths: list[Path], cache: Path, settings: dict) -> None:
         compress_many((chosen, str(cache), _levels(conf)))
 
 
-def precompress_output(pelican) -> None:
-    """Compress the site Pelican has just written (after every other step).
+class Background:
+    """The compression of a build, in a process of its own (``python -m
+    mfc_precompress``): started on ``finalized``, it compresses the written
+    pages while the search index is made from them; told the site is
+    complete, it finishes (``finish``) and prints (files, copies written,
+    files compressed late).
 
-    In a fresh Python process, whose workers fork from it: forked from the
+    A fresh Python process, whose workers fork from it: forked from the
     build, each would count the build's whole memory as its own (~170 MB at
-    10,000 news items) on top of its compression buffers.
+    10,000 news items) on top of its compression buffers. The files it read
+    and their cache keys stay in it too.
     """
-    started = time.perf_counter()
-    cache = Path(pelican.settings["CACHE_PATH"]).resolve() / CACHE_FILE
-    conf = {k: v for k, v in pelican.settings.items() if k in DEFAULTS}
-    plugins = str(Path(__file__).resolve().parent.parent)
-    path = os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mfc_precompress",
-            str(Path(pelican.output_path).resolve()),
-            str(cache),
-            json.dumps(conf, default=sorted),
-        ],
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"mfc_precompress failed ({result.returncode}): "
-            f"{(result.stdout + result.stderr).strip()[-2000:]}"
+
+    running: Background | None = None
+
+    def __init__(self, pelican) -> None:
+        self.started = time.perf_counter()
+        self.output = Path(pelican.output_path).resolve()
+        cache = Path(pelican.settings["CACHE_PATH"]).resolve() / CACHE_FILE
+        conf = {k: v for k, v in pelican.settings.items() if k in DEFAULTS}
+        plugins = str(Path(__file__).resolve().parent.parent)
+        path = os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mfc_precompress",
+                str(self.output),
+                str(cache),
+                json.dumps(conf, default=sorted),
+            ],
+            env={**os.environ, "PYTHONPATH": path},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-    read, written = json.loads(result.stdout)
+
+    def finish(self) -> tuple[int, int, int]:
+        stdout, stderr = self.process.communicate(f"{FINISH}\n")
+        if self.process.returncode != 0:
+            raise RuntimeError(
+                f"mfc_precompress failed ({self.process.returncode}): "
+                f"{(stdout + stderr).strip()[-2000:]}"
+            )
+        return tuple(json.loads(stdout))
+
+    def stop(self) -> None:
+        """A build that failed before the end: its output is not needed."""
+        if self.process.poll() is None:
+            self.process.kill()
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        self.process.wait()
+
+
+def start_compressing(pelican) -> None:
+    """On ``finalized``: every page is written; compress them meanwhile."""
+    stop_compressing()
+    Background.running = Background(pelican)
+
+
+def stop_compressing(*_args) -> None:
+    running, Background.running = Background.running, None
+    if running is not None:
+        running.stop()
+
+
+def precompress_output(pelican) -> None:
+    """When the site is complete: the copies of what was written since the
+    pages (the search bundle, the redirect map); of everything if nothing
+    was started on ``finalized``."""
+    running, Background.running = Background.running, None
+    if running is not None and running.output != Path(pelican.output_path).resolve():
+        running.stop()
+        running = None
+    if running is None:
+        running = Background(pelican)
+    read, written, late = running.finish()
     log.info(
-        "mfc_precompress: %d copies of %d files in %.2f s",
+        "mfc_precompress: %d copies of %d files in %.2f s (%d files written "
+        "after the pages)",
         written,
         read,
-        time.perf_counter() - started,
+        time.perf_counter() - running.started,
+        late,
     )
 
 
 def register() -> None:
+    # finalized: every page is written. publishconf.py lists this plugin
+    # before mfc_search, so the pages are compressed while Pagefind indexes
+    # them (blinker calls receivers in the order they were connected).
+    signals.finalized.connect(start_compressing)
     # pelican-granular-signals' "compress" is sent after every `finalized`
     # receiver (the search bundle, the redirect map): the site is complete.
     granular_signals.register()
     blinker.signal("compress").connect(precompress_output)
+    # A build that failed in between leaves no process behind.
+    atexit.register(stop_compressing)
