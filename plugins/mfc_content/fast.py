@@ -374,10 +374,7 @@ class _Rebuild:
             if rel not in record.footprints:
                 raise NotFast(f"{self.shown(rel)} не был в прошлой сборке")
             if any(not f.startswith(FEED) for f in record.uses.get(rel, ())):
-                raise NotFast(
-                    f"текст {self.shown(rel)} показан и на других страницах "
-                    "(в списках новостей, если нет краткого описания)"
-                )
+                raise NotFast(f"текст {self.shown(rel)} показан и на других страницах")
         return edited
 
     def feeds(self, edited: list[str]) -> dict[str, set[str]]:
@@ -484,7 +481,8 @@ class _Rebuild:
             if (notes.footprint(item), item.save_as) != self.record.footprints[rel]:
                 raise NotFast(
                     f"в {self.shown(rel)} изменилось то, что видно и на других "
-                    "страницах (заголовок, темы, краткое описание, картинка…)"
+                    "страницах (заголовок, темы, краткое описание или, если его "
+                    "нет, начало текста, картинка…)"
                 )
             pages.append(item.save_as)
         pages += sorted(feeds)

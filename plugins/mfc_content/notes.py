@@ -10,12 +10,15 @@ The staged build (build.py) gives Pelican a private folder in the variable
   edit that leaves the footprint as it was changes the item's own page and
   nothing else Pelican writes;
 - where each item's **text is shown besides its own page**: while a file is
-  written, every item whose ``get_content`` (or a summary made from the
-  text) is asked for is noted with the file (``feed:<path>`` for a feed).
-  An edit of an item shown in a feed rewrites that feed too; one shown in
-  any other file (a list with a summary cut from the text) is a whole
-  build. The forked process that writes part of the news (speed.py) writes
-  its own notes before it exits.
+  written, every item whose ``get_content`` is asked for is noted with the
+  file (``feed:<path>`` for a feed). An edit of an item shown in a feed
+  rewrites that feed too; one shown in any other file is a whole build.
+  A list that shows an item without a ``summary:`` shows the beginning of
+  its text (Pelican's ``get_summary`` cuts it); that is not noted: the cut
+  is in the footprint, so an edit further down the text leaves every list
+  as it was, and an edit of the beginning changes the footprint. The
+  forked process that writes part of the news (speed.py) writes its own
+  notes before it exits.
 
 Nothing here changes what Pelican writes.
 """
@@ -76,9 +79,13 @@ def _get_content(self, siteurl):
 
 
 def _get_summary(self, siteurl):
-    if "summary" not in self.metadata:  # cut from the text
-        _asked(self)
-    return _original["get_summary"].__get__(self, type(self))(siteurl)
+    """A summary cut from the text is not noted as a use of the text: a page
+    that shows it shows only what the footprint holds (``footprint``)."""
+    writing, _state["file"] = _state["file"], None
+    try:
+        return _original["get_summary"].__get__(self, type(self))(siteurl)
+    finally:
+        _state["file"] = writing
 
 
 def _write_file(self, name, *args, **kwargs):
