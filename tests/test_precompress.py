@@ -6,7 +6,17 @@ from types import SimpleNamespace
 
 import brotli
 
-from mfc_precompress import CACHE_FILE, Background, compress_tree, finish, precompress
+from mfc_precompress import (
+    CACHE_FILE,
+    Background,
+    _levels,
+    _open_cache,
+    _settings,
+    compress_many,
+    compress_tree,
+    finish,
+    precompress,
+)
 
 PAGE = ("<p>Многофункциональный центр «Мои документы» — новости.</p>\n" * 40).encode()
 STYLE = ("body { color: var(--mfc-text); }\n" * 40).encode()
@@ -90,6 +100,18 @@ def test_finishing_a_pass_compresses_what_changed_since_and_drops_what_went(tmp_
     assert brotli.decompress((site / "search.js.br").read_bytes()).startswith(b"main")
     # The cache keeps exactly the copies the finished site uses.
     assert len(cache_keys(cache)) == 4
+
+
+def test_a_file_deleted_between_listing_and_reading_is_left_to_finish(tmp_path):
+    site, cache = make_site(tmp_path / "site"), tmp_path / "cache.sqlite"
+    earlier = compress_tree(site, cache, {})
+    gone = site / "news" / "index.html"
+    gone.unlink()
+    _open_cache(cache, readonly=False).close()
+    assert compress_many(([str(gone)], str(cache), _levels(_settings({})))) == ({}, 0)
+    earlier.keys.pop(str(gone))  # as if it had vanished before the pass read it
+    assert finish(site, cache, {}, earlier) == (1, 4, 0)
+    assert copies_of(site) == ["site.css.br", "site.css.gz"]
 
 
 def test_the_build_process_finishes_when_told_and_stops_without_pruning(tmp_path):

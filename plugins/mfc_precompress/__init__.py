@@ -125,7 +125,10 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]
     try:
         for name in paths:
             path = Path(name)
-            data = path.read_bytes()
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:  # deleted since it was listed: see finish
+                continue
             page = path.suffix in levels["page_extensions"]
             keys = used[name] = []
             for suffix, level in (
@@ -243,9 +246,14 @@ def finish(
     for path in earlier.files.keys() - files.keys():
         for suffix in (".gz", ".br"):
             Path(path + suffix).unlink(missing_ok=True)
-    late = [path for path, stamp in files.items() if earlier.files.get(path) != stamp]
+    late = [
+        path
+        for path, stamp in files.items()
+        if earlier.files.get(path) != stamp or path not in earlier.keys
+    ]
     keys, written = _compress(late, cache, conf) if late else ({}, 0)
-    used = {key for path in files for key in keys.get(path) or earlier.keys[path]}
+    keys = {**earlier.keys, **keys}
+    used = {key for path in files for key in keys.get(path, ())}
     prune_cache(cache, used)
     return len(files), earlier.written + written, len(late)
 
