@@ -114,7 +114,9 @@ DISPLAY_CATEGORIES_ON_MENU = False
 IMAGE_WIDTHS = [360, 720, 1200, 1600]  # pixels; a photo is never upscaled
 IMAGE_JPEG_QUALITY = 78
 IMAGE_WEBP_QUALITY = 75
-# The derivatives cache: CACHE_PATH/images unless MFC_IMAGE_CACHE is set.
+# The derivatives cache: CACHE_PATH/images unless MFC_IMAGE_CACHE is set. A
+# successful build removes what no build used for this many days.
+IMAGE_CACHE_KEEP_DAYS = 30
 
 # --- Plugins ------------------------------------------------------------
 PLUGIN_PATHS = ["plugins"]

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +22,7 @@ import mfc_images
 from mfc_deploy.kinds import IMMUTABLE, cache_control, content_type
 from mfc_images import STATS_FILE, output_stem
 from mfc_images.derivatives import (
+    META_FILE,
     Cache,
     PhotoError,
     Settings,
@@ -262,12 +264,17 @@ def stats(cache) -> dict:
 
 
 def test_a_second_build_encodes_nothing(site, tmp_path):
-    """A real second build of the fixture site, into the same cache."""
+    """A real second build of the fixture site, into the same cache, which
+    also loses a recipe no build used for 40 days."""
     first = stats(site.image_cache)
     assert first["encoded"] == first["photos"] == 7  # lead, 4 more, 2 in the text
     cached = {
         p: p.stat().st_mtime_ns for p in site.image_cache.rglob("*") if p.is_file()
     }
+    unused = site.image_cache / "ab" / ("ab" + "0" * 62)  # no build's for 40 days
+    unused.mkdir(parents=True)
+    (unused / META_FILE).write_text("{}", encoding="utf-8")
+    age(unused / META_FILE, 40)
     content = tmp_path / "content"
     shutil.copytree(site.content, content)
     output = tmp_path / "output"
@@ -277,6 +284,8 @@ def test_a_second_build_encodes_nothing(site, tmp_path):
     assert second["encoded"] == 0
     assert second["from_cache"] == 7
     assert second["encode_seconds"] == 0
+    assert second["pruned"] == 1
+    assert not unused.exists()
     for path, mtime in cached.items():
         if path.name != STATS_FILE:
             assert path.stat().st_mtime_ns == mtime, path  # not rewritten
@@ -341,6 +350,41 @@ def test_a_changed_photo_alone_is_encoded_again(tmp_path):
     found = other.derivatives(b)
     assert found.encoded
     assert [v.width for v in found.of("webp")] == [320, 640]
+
+
+def age(path, days: float) -> None:
+    """Set a file's or folder's times `days` back."""
+    then = time.time() - days * 86400
+    os.utime(path, (then, then))
+
+
+def test_recipes_no_build_used_for_a_month_leave_the_cache(tmp_path):
+    root = tmp_path / "cache"
+    photos = {
+        name: write_jpeg(tmp_path / f"{name}.jpg", 800, 600, seed=seed)
+        for seed, name in enumerate(("used", "replaced", "recent"), start=1)
+    }
+    first = Cache(root, Settings())
+    folders = {name: first.derivatives(path).folder for name, path in photos.items()}
+    age(folders["used"] / META_FILE, 40)
+    age(folders["replaced"] / META_FILE, 40)
+    age(folders["recent"] / META_FILE, 10)
+    killed = root / ".0123456789ab-half-done"  # an encoding a killed build left
+    killed.mkdir()
+    age(killed, 2)
+    # The next build uses one of the old recipes: that marks it used.
+    build = Cache(root, Settings())
+    assert not build.derivatives(photos["used"]).encoded
+    assert build.prune(30) == 1
+    assert not folders["replaced"].exists()
+    assert folders["used"].is_dir()
+    assert folders["recent"].is_dir()
+    assert not killed.exists()
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []
+    # What stays is whole: a new build takes it as it is.
+    again = Cache(root, Settings())
+    assert not again.derivatives(photos["recent"]).encoded
+    assert again.derivatives(photos["replaced"]).encoded
 
 
 def test_a_colour_profile_is_applied_then_dropped(tmp_path):

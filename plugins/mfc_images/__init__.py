@@ -11,6 +11,8 @@ to it leads to its largest JPEG instead.
   the SHA-256 of the photo and the settings, so an unchanged photo is never
   encoded again; the build hard-links them into the output under names that
   carry that hash (``foto-720.0123456789.jpg``: nginx caches them for a year).
+  A successful build removes from the cache what no build used for
+  ``IMAGE_CACHE_KEEP_DAYS`` days (30): replaced photos, old settings.
 - News items and pages get ``item.photo`` (the lead image, front matter
   ``image``) and ``item.photos`` (the gallery: ``[(photo, alt), …]``); the
   theme renders them with the ``picture`` filter::
@@ -44,7 +46,7 @@ from pelican import signals
 # The fingerprint length every long-cached file name uses (nginx: immutable).
 from mfc_assets import HASH_LENGTH
 
-from .derivatives import Cache, PhotoError, Settings, place
+from .derivatives import KEEP_DAYS, Cache, PhotoError, Settings, place
 from .markup import File, Photo, picture, rewrite_images
 
 log = logging.getLogger(__name__)
@@ -253,19 +255,25 @@ def report(pelican) -> None:
     if photos is None:
         return
     cache = photos.cache
+    keep = pelican.settings.get("IMAGE_CACHE_KEEP_DAYS", KEEP_DAYS)
     stats = {
         "photos": len(photos.photos),
         "encoded": cache.encoded,
         "from_cache": cache.reused,
         "encode_seconds": round(cache.seconds, 3),
         "files": len(photos.pending),
+        # The build succeeded: recipes no build used for `keep` days go.
+        "pruned": cache.prune(keep),
     }
     log.info(
-        "mfc_images: %d photos, %d encoded (%.1f s), %d from the cache",
+        "mfc_images: %d photos, %d encoded (%.1f s), %d from the cache "
+        "(%d unused for %s days removed from it)",
         stats["photos"],
         stats["encoded"],
         stats["encode_seconds"],
         stats["from_cache"],
+        stats["pruned"],
+        keep,
     )
     if photos.photos or cache.root.is_dir():
         cache.root.mkdir(parents=True, exist_ok=True)

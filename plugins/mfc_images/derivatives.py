@@ -15,6 +15,7 @@ again; its files are hard-linked (or copied) into the output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -34,6 +35,10 @@ FORMATS = ("webp", "jpg")
 SOURCE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "AVIF"}  # MPO: some phones' JPEG
 MAX_PIXELS = 80_000_000  # a 10,000 × 8,000 photo; anything bigger is an error
 META_FILE = "meta.json"
+DAY = 86400  # seconds
+# A recipe no build used for this many days is removed from the cache
+# (Cache.prune): replaced photos and old settings do not pile up forever.
+KEEP_DAYS = 30
 SRGB = ImageCms.createProfile("sRGB")
 
 
@@ -304,7 +309,48 @@ class Cache:
         variants = [Variant(**v) for v in meta["variants"]]
         if not all((folder / v.name).is_file() for v in variants):
             return None
+        _mark_used(folder / META_FILE)
         return Derivatives(key, folder, meta["width"], meta["height"], variants)
+
+    def prune(self, keep_days: float = KEEP_DAYS) -> int:
+        """Remove the recipes no build used in `keep_days` days (a recipe's
+        meta file's modification time is when a build last used it), and
+        encodings a killed build left half done; how many recipes went."""
+        if not self.root.is_dir():
+            return 0
+        now = time.time()
+        removed = 0
+        for shard in self.root.iterdir():
+            if shard.name.startswith(".") and shard.is_dir():
+                # A killed build's encoding, or a recipe being removed.
+                if now - shard.stat().st_mtime > DAY:
+                    shutil.rmtree(shard, ignore_errors=True)
+                continue
+            if len(shard.name) != 2 or not shard.is_dir():
+                continue
+            for folder in shard.iterdir():
+                try:
+                    used = (folder / META_FILE).stat().st_mtime
+                except OSError:
+                    used = folder.stat().st_mtime
+                if now - used > keep_days * DAY:
+                    # Renamed first: a build reading it at this moment finds
+                    # it whole or not at all (then encodes the photo again).
+                    gone = self.root / f".pruned-{folder.name}"
+                    folder.rename(gone)
+                    shutil.rmtree(gone, ignore_errors=True)
+                    removed += 1
+            with contextlib.suppress(OSError):
+                shard.rmdir()  # only if empty
+        return removed
+
+
+def _mark_used(meta: Path) -> None:
+    """Note that a build used a recipe (at most once a day: the cache's
+    files are otherwise left untouched)."""
+    with contextlib.suppress(OSError):
+        if time.time() - meta.stat().st_mtime > DAY:
+            os.utime(meta)
 
 
 def place(source: Path, target: Path) -> None:
