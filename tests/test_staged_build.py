@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+
+import pytest
 
 from mfc_content.build import remove_stale_staging, swap, tell
+from mfc_content.reuse import spare_of
 from tests.conftest import tree_hash
 
 
@@ -137,3 +142,76 @@ def test_problems_reach_both_streams_once_each(tmp_path):
     with (tmp_path / "both").open("w") as both:
         tell(["a.md:1: что-то — исправьте [E106]"], both, both)
     assert (tmp_path / "both").read_text().count("a.md:1:") == 1
+
+
+SLOW_PLUGIN = """
+import os, time
+from pelican import signals
+
+def initialized(pelican):
+    path = os.environ["SLOW_BUILD_PID"]
+    with open(path + ".new", "w") as f:
+        f.write(str(os.getpid()))
+    os.replace(path + ".new", path)
+    time.sleep(120)  # a long build: the signal comes meanwhile
+
+def register():
+    signals.initialized.connect(initialized)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_build_stopped_by_a_signal_stops_pelican_and_keeps_output(
+    project, tmp_path, signum
+):
+    """SIGTERM (timeout, a service manager) and SIGHUP (a dropped SSH session):
+    the build stops Pelican with all its helpers, says so, and the output
+    stays the last good build; the staging folder becomes the spare."""
+    good = tree_hash(project.output)
+    plugin = project.root / "plugins" / "slow_build"
+    plugin.mkdir()
+    (plugin / "__init__.py").write_text(SLOW_PLUGIN, encoding="utf-8")
+    conf = project.root / "pelicanconf.py"
+    original = conf.read_text(encoding="utf-8")
+    conf.write_text(original + '\nPLUGINS = [*PLUGINS, "slow_build"]\n', "utf-8")
+    pid_file = tmp_path / "pelican.pid"
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "SLOW_BUILD_PID": str(pid_file)}
+    build = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "build", "--full"],
+        cwd=project.root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists():
+            assert build.poll() is None, build.communicate()
+            assert time.monotonic() < deadline, "Pelican never started"
+            time.sleep(0.05)
+        build.send_signal(signum)
+        stdout, stderr = build.communicate(timeout=60)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.communicate()
+        conf.write_text(original, encoding="utf-8")
+        project.restore("plugins")
+    try:  # if the build left Pelican running, the test stops it, then fails
+        os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+        left_running = True
+    except (OSError, ValueError):
+        left_running = False
+    assert not left_running, "Pelican was left running"
+    name = signal.Signals(signum).name
+    assert build.returncode == 128 + signum
+    assert f"Сборка остановлена сигналом {name}" in stderr
+    assert "Traceback" not in stdout + stderr
+    assert tree_hash(project.output) == good
+    assert not list(project.root.glob("output.staging-*"))
+    assert spare_of(project.output).is_dir()
+    result = project.invoke("build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert tree_hash(project.output) == good

@@ -13,7 +13,9 @@
    them).
 
 So a failed build leaves the last good output byte for byte as it was, and
-the preview server never sees a half-written site.
+the preview server never sees a half-written site. A build stopped by Ctrl+C,
+SIGTERM or SIGHUP (a closed terminal or SSH session, ``timeout``, a service
+manager) stops Pelican too, and keeps its staging folder as the spare.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from pelican.settings import read_settings
@@ -103,14 +106,57 @@ def staged_build(
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     record = fast.record_path(settings_file, settings, output)
-    with fast.one_build_at_a_time(record, output, out):
-        remove_stale_staging(output)
-        build = fast.Build.start(settings_file, settings, output, env)
-        if not env.get("MFC_FULL_BUILD") and fast.rebuild(
-            build, out=out, on_check=on_check
-        ):
-            return 0
-        return _whole_build(build, on_check=on_check, out=out, err=err)
+    try:
+        with stopped_by_signals(), fast.one_build_at_a_time(record, output, out):
+            remove_stale_staging(output)
+            build = fast.Build.start(settings_file, settings, output, env)
+            if not env.get("MFC_FULL_BUILD") and fast.rebuild(
+                build, out=out, on_check=on_check
+            ):
+                return 0
+            return _whole_build(build, on_check=on_check, out=out, err=err)
+    except Stopped as stopped:
+        tell(
+            [
+                f"Сборка остановлена сигналом {stopped.name}: в папке "
+                f"{display_path(output)}/ — последняя удачная сборка."
+            ],
+            out,
+            err,
+        )
+        return 128 + stopped.signum
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP during a build (a BaseException, as Ctrl+C's
+    KeyboardInterrupt: no ``except Exception`` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum, self.name = signum, signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def stopped_by_signals():
+    """SIGTERM and SIGHUP stop a build as Ctrl+C does: the cleanup on the way
+    out runs (Pelican and its helpers stopped, the staging folder kept as the
+    spare, the lock released). Their default action killed this process at
+    once and left Pelican, a session of its own, building on. Signals reach
+    only the main thread; elsewhere (the preview's builds) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    wanted = (signal.SIGTERM, signal.SIGHUP)
+    before = {signum: signal.signal(signum, stop) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def _whole_build(build, *, on_check, out, err) -> int:
