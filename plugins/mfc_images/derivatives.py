@@ -320,28 +320,35 @@ class Cache:
             return 0
         now = time.time()
         removed = 0
+        # Another build (the preview and a publish share the cache) may be
+        # pruning too: whatever vanishes meanwhile is simply skipped.
         for shard in self.root.iterdir():
-            if shard.name.startswith(".") and shard.is_dir():
-                # A killed build's encoding, or a recipe being removed.
-                if now - shard.stat().st_mtime > DAY:
-                    shutil.rmtree(shard, ignore_errors=True)
-                continue
-            if len(shard.name) != 2 or not shard.is_dir():
-                continue
-            for folder in shard.iterdir():
+            with contextlib.suppress(OSError):
+                if shard.name.startswith(".") and shard.is_dir():
+                    # A killed build's encoding, or a recipe being removed.
+                    if now - shard.stat().st_mtime > DAY:
+                        shutil.rmtree(shard, ignore_errors=True)
+                elif len(shard.name) == 2 and shard.is_dir():
+                    removed += self._prune_shard(shard, now - keep_days * DAY)
+        return removed
+
+    def _prune_shard(self, shard: Path, cutoff: float) -> int:
+        removed = 0
+        for folder in shard.iterdir():
+            with contextlib.suppress(OSError):
                 try:
                     used = (folder / META_FILE).stat().st_mtime
-                except OSError:
+                except FileNotFoundError:  # cut short: the folder's own time
                     used = folder.stat().st_mtime
-                if now - used > keep_days * DAY:
+                if used < cutoff:
                     # Renamed first: a build reading it at this moment finds
                     # it whole or not at all (then encodes the photo again).
-                    gone = self.root / f".pruned-{folder.name}"
-                    folder.rename(gone)
+                    gone = Path(tempfile.mkdtemp(prefix=".pruned-", dir=self.root))
+                    folder.rename(gone / folder.name)
                     shutil.rmtree(gone, ignore_errors=True)
                     removed += 1
-            with contextlib.suppress(OSError):
-                shard.rmdir()  # only if empty
+        with contextlib.suppress(OSError):
+            shard.rmdir()  # only if empty
         return removed
 
 
