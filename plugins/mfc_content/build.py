@@ -142,7 +142,8 @@ def stopped_by_signals():
     out runs (Pelican and its helpers stopped, the staging folder kept as the
     spare, the lock released). Their default action killed this process at
     once and left Pelican, a session of its own, building on. Signals reach
-    only the main thread; elsewhere (the preview's builds) nothing changes."""
+    only the main thread, and a handler the caller set stays (``python -m
+    mfc_content build``'s: the preview cancels outdated builds quietly)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -150,7 +151,11 @@ def stopped_by_signals():
     def stop(signum, _frame):
         raise Stopped(signum)
 
-    wanted = (signal.SIGTERM, signal.SIGHUP)
+    wanted = [
+        signum
+        for signum in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(signum) == signal.SIG_DFL
+    ]
     before = {signum: signal.signal(signum, stop) for signum in wanted}
     try:
         yield
