@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,19 +55,27 @@ def register():
 """
 
 
-def with_post_build_plugin(project, **env):
-    """Build with a plugin that, like a search indexer, writes on `finalized`."""
-    plugin = project.root / "plugins" / "post_build"
+@contextlib.contextmanager
+def extra_plugin(project, name: str, source: str):
+    """The project with one more plugin (`source`, as plugins/`name`), until
+    the end of the block."""
+    plugin = project.root / "plugins" / name
     plugin.mkdir()
-    (plugin / "__init__.py").write_text(POST_BUILD_PLUGIN, encoding="utf-8")
+    (plugin / "__init__.py").write_text(source, encoding="utf-8")
     conf = project.root / "pelicanconf.py"
     original = conf.read_text(encoding="utf-8")
-    conf.write_text(original + '\nPLUGINS = [*PLUGINS, "post_build"]\n', "utf-8")
+    conf.write_text(original + f'\nPLUGINS = [*PLUGINS, "{name}"]\n', "utf-8")
     try:
-        return project.invoke("build", **env)
+        yield
     finally:
         conf.write_text(original, encoding="utf-8")
         project.restore("plugins")
+
+
+def with_post_build_plugin(project, **env):
+    """Build with a plugin that, like a search indexer, writes on `finalized`."""
+    with extra_plugin(project, "post_build", POST_BUILD_PLUGIN):
+        return project.invoke("build", **env)
 
 
 def test_post_build_steps_write_into_staging_and_land_in_output(project):
@@ -187,38 +196,31 @@ def test_a_build_stopped_by_a_signal_stops_pelican_and_keeps_output(
     the build stops Pelican with all its helpers, says so, and the output
     stays the last good build; the staging folder becomes the spare."""
     good = tree_hash(project.output)
-    plugin = project.root / "plugins" / "slow_build"
-    plugin.mkdir()
-    (plugin / "__init__.py").write_text(SLOW_PLUGIN, encoding="utf-8")
-    conf = project.root / "pelicanconf.py"
-    original = conf.read_text(encoding="utf-8")
-    conf.write_text(original + '\nPLUGINS = [*PLUGINS, "slow_build"]\n', "utf-8")
     pid_file = tmp_path / "pelican.pid"
     env = {**os.environ, "LC_ALL": "C.UTF-8", "SLOW_BUILD_PID": str(pid_file)}
-    build = subprocess.Popen(
-        [sys.executable, "-c", FROM_A_TERMINAL, "build", "--full"],
-        cwd=project.root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not pid_file.exists():
-            assert build.poll() is None, build.communicate()
-            assert time.monotonic() < deadline, "Pelican never started"
-            time.sleep(0.05)
-        build.send_signal(signum)
-        stdout, stderr = build.communicate(timeout=60)
-    finally:
-        if build.poll() is None:
-            build.kill()
-            build.communicate()
-        conf.write_text(original, encoding="utf-8")
-        project.restore("plugins")
-        left_running = stop_group(pid_file)
+    with extra_plugin(project, "slow_build", SLOW_PLUGIN):
+        build = subprocess.Popen(
+            [sys.executable, "-c", FROM_A_TERMINAL, "build", "--full"],
+            cwd=project.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not pid_file.exists():
+                assert build.poll() is None, build.communicate()
+                assert time.monotonic() < deadline, "Pelican never started"
+                time.sleep(0.05)
+            build.send_signal(signum)
+            stdout, stderr = build.communicate(timeout=60)
+        finally:
+            if build.poll() is None:
+                build.kill()
+                build.communicate()
+            left_running = stop_group(pid_file)
     assert not left_running, "Pelican was left running"
     name = signal.Signals(signum).name
     assert build.returncode == 128 + signum

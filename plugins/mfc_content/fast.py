@@ -97,11 +97,14 @@ def private_prefix(output: Path) -> str:
     return f"{output.name}{STAGING}{os.getpid()}-"
 
 
+def cache_folder(settings_file: Path, settings: dict) -> Path:
+    return settings_file.parent / settings.get("CACHE_PATH", "cache")
+
+
 def record_path(settings_file: Path, settings: dict, output: Path) -> Path:
     """Where the record of builds of `output` is kept (and the lock beside)."""
-    cache = settings_file.parent / settings.get("CACHE_PATH", "cache")
     name = hashlib.sha256(str(output).encode()).hexdigest()[:16]
-    return cache / f"fast-{name}.pickle"
+    return cache_folder(settings_file, settings) / f"fast-{name}.pickle"
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class Build:
 
     @property
     def cache(self) -> Path:
-        return self.settings_file.parent / self.settings.get("CACHE_PATH", "cache")
+        return cache_folder(self.settings_file, self.settings)
 
 
 @contextlib.contextmanager
@@ -429,6 +432,8 @@ class _Rebuild:
     def _checked(self, edited: list[str]) -> dict:
         """The site's items with the edited ones checked again, as
         ``invoke check`` would; problems are the whole build's to report."""
+        from .quick import same_place  # noqa: PLC0415  (quick imports build, build this)
+
         snapshot = {data["rel"]: Item.from_slim(data) for data in self.record.items}
         check = SiteCheck(self.content, self.settings, self.now)
         for rel in edited:  # one check: its report gathers them all
@@ -436,11 +441,7 @@ class _Rebuild:
             item = next((i for i in report.items if i.rel == rel), None)
             if report.problems or item is None:
                 raise NotFast(f"в {self.shown(rel)} есть ошибки")
-            before = snapshot.get(rel)
-            same = ("kind", "url", "status", "date")
-            if before is None or any(
-                getattr(item, a) != getattr(before, a) for a in same
-            ):
+            if not same_place(item, snapshot.get(rel)):
                 raise NotFast(f"у {self.shown(rel)} изменились адрес, дата или статус")
             snapshot[rel] = item
         return snapshot
@@ -448,30 +449,19 @@ class _Rebuild:
     def _render(self, private: Path, edited: list[str], everything: dict) -> list[str]:
         """Render the edited items (quick.py's way); their files, checked."""
         from . import notes  # noqa: PLC0415  (Pelican's classes: imported late)
-        from .quick import Collect, neighbours, render  # noqa: PLC0415
+        from .quick import news_to_read, render, warnings_collected  # noqa: PLC0415
 
         preview = bool(self.settings.get("SHOW_UNPUBLISHED"))
         feeds = self.feeds(edited)
-        wanted = set(edited).union(*feeds.values())  # a feed's items: all read
-        for rel in edited:
-            item = everything[rel]
-            wanted |= neighbours(item, everything, preview)
-            wanted |= {t for _, t in item.body.files if t in everything}
-        news = {r for r in wanted if everything[r].kind == "news"}
+        news = news_to_read(edited, everything, preview)
+        news |= set().union(*feeds.values())  # a feed's items (news): all read
         sources = [str(self.content / r) for r in edited]
-        collect = Collect()
-        handlers, level = logging.root.handlers[:], logging.root.level
-        logging.root.handlers[:] = [collect]
-        logging.root.setLevel(logging.WARNING)
-        try:
-            # A copy: Pelican changes values inside the settings it is given.
-            settings = copy.deepcopy(self.settings)
+        # A copy: Pelican changes values inside the settings it is given.
+        settings = copy.deepcopy(self.settings)
+        with warnings_collected() as warnings:
             written = render(settings, private, sources, news, set(feeds))
-        finally:
-            logging.root.handlers[:] = handlers
-            logging.root.setLevel(level)
-        if collect.records:
-            first = collect.records[0].getMessage()
+        if warnings:
+            first = warnings[0].getMessage()
             raise NotFast(f"при сборке страниц было предупреждение: {first}")
         pages = []
         for rel, source in zip(edited, sources, strict=True):

@@ -25,6 +25,7 @@ the one the full build writes (tests/test_preview.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -48,16 +49,53 @@ LISTED = {"published"}
 LISTED_IN_PREVIEW = {"published", "draft", "scheduled"}
 
 
-class Collect(logging.Handler):
-    """Every warning and error of a quick render (fatal, as in the build;
-    also fast.py's)."""
+# What a page must keep for a render of it alone to be right: the lists and
+# the neighbouring pages show it where it was.
+PLACE = ("kind", "url", "status", "date")
 
+
+class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+@contextlib.contextmanager
+def warnings_collected():
+    """Every warning and error logged meanwhile, instead of shown: a render's
+    are fatal, as in the build (also fast.py's)."""
+    collect = _Collect()
+    handlers, level = logging.root.handlers[:], logging.root.level
+    logging.root.handlers[:] = [collect]
+    logging.root.setLevel(logging.WARNING)
+    try:
+        yield collect.records
+    finally:
+        logging.root.handlers[:] = handlers
+        logging.root.setLevel(level)
+
+
+def same_place(item: Item | None, before: Item | None) -> bool:
+    """Whether an item checked again keeps its place (``PLACE``)."""
+    return (
+        item is not None
+        and before is not None
+        and all(getattr(item, a) == getattr(before, a) for a in PLACE)
+    )
+
+
+def news_to_read(rels, everything: dict[str, Item], preview: bool) -> set[str]:
+    """The news items a render of the items `rels` reads: those of them that
+    are news, their neighbours, and the news they link to."""
+    wanted = set(rels)
+    for rel in rels:
+        item = everything[rel]
+        wanted |= neighbours(item, everything, preview)
+        wanted |= {target for _, target in item.body.files if target in everything}
+    return {r for r in wanted if everything[r].kind == "news"}
 
 
 def neighbours(item: Item, everything: dict[str, Item], preview: bool) -> set[str]:
@@ -89,30 +127,18 @@ def render_one(
         tell([*lines, f"Сайт не собран: папка {shown}/ не изменилась."], out, err)
         return CONTENT_ERROR
     item = report.items[0] if report.items else None
-    before = snapshot.get(rel)
-    if (
-        item is None
-        or before is None
-        or not item.url
-        or (item.kind, item.url, item.status, item.date)
-        != (before.kind, before.url, before.status, before.date)
-    ):
+    if not same_place(item, snapshot.get(rel)) or not item.url:
         return NOT_QUICK
 
     everything = {**snapshot, rel: item}
     preview = bool(settings.get("SHOW_UNPUBLISHED"))
-    wanted = {rel} | neighbours(item, everything, preview)
-    wanted |= {target for _, target in item.body.files if target in everything}
-    news = {r for r in wanted if everything[r].kind == "news"}
-
-    collect = Collect()
-    logging.root.handlers[:] = [collect]
-    logging.root.setLevel(logging.WARNING)
+    news = news_to_read([rel], everything, preview)
     private = Path(tempfile.mkdtemp(prefix=".quick-", dir=output.parent))
     try:
-        written = render(settings, private, [str(content / rel)], news)
-        if collect.records or not written:
-            for record in collect.records:
+        with warnings_collected() as warnings:
+            written = render(settings, private, [str(content / rel)], news)
+        if warnings or not written:
+            for record in warnings:
                 print(f"(быстрый просмотр) {record.getMessage()}", file=err)
             return NOT_QUICK
         (page,) = written.values()

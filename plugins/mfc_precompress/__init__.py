@@ -316,7 +316,7 @@ class Background:
         self.started = time.perf_counter()
         self.output = Path(pelican.output_path).resolve()
         cache = Path(pelican.settings["CACHE_PATH"]).resolve() / CACHE_FILE
-        conf = {k: v for k, v in pelican.settings.items() if k in DEFAULTS}
+        conf = _settings(pelican.settings)
         plugins = str(Path(__file__).resolve().parent.parent)
         path = os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))
         self.process = subprocess.Popen(

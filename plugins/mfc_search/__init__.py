@@ -497,16 +497,8 @@ def build_index(
     caching = cache is not None and cache.keep > 0
     indexed = read = reindexed = 0
     for part in parts:  # the main part first: the others are folders in it
-        target = bundle / part.name
-        index = cache.restore(part.key, target) if caching and part.key else None
-        if index is None:
-            index = _index_part(site, part, target)
-            reindexed += 1
-            if caching and part.key:
-                try:
-                    cache.store(part.key, target, index)
-                except OSError as error:  # the site is fine; the next build is slower
-                    log.info("mfc_search: the search bundle was not cached: %s", error)
+        index, ran = _part_bundle(site, part, bundle / part.name, cache)
+        reindexed += ran
         indexed += index.indexed
         read += index.read
     merged = [f"{part.name}/" for part in parts[1:]]
@@ -518,6 +510,22 @@ def build_index(
     marked = any(part.pages for part in parts)
     plan = Plan(index_dir, tuple(parts))
     return Bundle(indexed, read, len(parts), reindexed, marked, plan)
+
+
+def _part_bundle(site: Path, part: Part, target: Path, cache: BundleCache | None):
+    """A part's bundle in `target`: the cache's for its key, or Pagefind's
+    (then stored); (its Index, whether Pagefind ran)."""
+    caching = cache is not None and cache.keep > 0 and part.key is not None
+    index = cache.restore(part.key, target) if caching else None
+    if index is not None:
+        return index, False
+    index = _index_part(site, part, target)
+    if caching:
+        try:
+            cache.store(part.key, target, index)
+        except OSError as error:  # the site is fine; the next build is slower
+            log.info("mfc_search: the search bundle was not cached: %s", error)
+    return index, True
 
 
 def update_index(
@@ -562,19 +570,11 @@ def update_index(
         if now is None or now.pages:
             return None
     written = []
-    caching = cache is not None and cache.keep > 0
     for n in redo:
         part = parts[n]
         with tempfile.TemporaryDirectory(prefix=".mfc-search-", dir=site.parent) as tmp:
             fresh = Path(tmp) / "bundle"
-            index = cache.restore(part.key, fresh) if caching else None
-            if index is None:
-                index = _index_part(site, part, fresh)
-                if caching:
-                    try:
-                        cache.store(part.key, fresh, index)
-                    except OSError as error:  # as in build_index
-                        log.info("mfc_search: bundle not cached: %s", error)
+            _part_bundle(site, part, fresh, cache)
             where = Path(plan.index_dir) / part.name
             written += [
                 (where / name).as_posix()
