@@ -42,6 +42,14 @@ METRICS = (
 
 
 def run_lighthouse(url: str, output, user_data_dir) -> dict:
+    """One Lighthouse run, its chromium kept inside ``user_data_dir``.
+
+    Lighthouse stops chromium with a kill, so chromium leaves its singleton
+    socket folder behind in TMPDIR: TMPDIR is pointed into the profile, which
+    pytest's tmp_path_factory removes, instead of /tmp.
+    """
+    temp = user_data_dir / "tmp"
+    temp.mkdir(exist_ok=True)
     flags = [f for f in CHROMIUM_FLAGS if f != "--headless"]
     flags += ["--headless=new", f"--user-data-dir={user_data_dir}"]
     result = subprocess.run(
@@ -56,7 +64,7 @@ def run_lighthouse(url: str, output, user_data_dir) -> dict:
             f"--output-path={output}",
             f"--chrome-flags={' '.join(flags)}",
         ],
-        env={**os.environ, "CHROME_PATH": CHROMIUM},
+        env={**os.environ, "CHROME_PATH": CHROMIUM, "TMPDIR": str(temp)},
         capture_output=True,
         text=True,
         check=False,
