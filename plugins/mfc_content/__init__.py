@@ -48,6 +48,7 @@ from .source import Document, parse
 from .speed import (
     cache_slugs,
     freeze_urls,
+    group_period_archives,
     index_tags,
     parallel_articles,
     serial_articles,
@@ -220,6 +221,7 @@ def register() -> None:
     signals.initialized.connect(parallel_articles)
     signals.initialized.connect(parallel_reading)
     signals.initialized.connect(cache_slugs)
+    signals.initialized.connect(group_period_archives)
     signals.initialized.connect(reuse.keep_reused_tree)
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).

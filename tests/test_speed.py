@@ -1,0 +1,148 @@
+"""mfc_content/speed.py gives what Pelican's own code gives, faster.
+
+The whole-site guard (tests/test_build_identical.py) compares builds that
+all use these shortcuts; here each one is compared with the Pelican code it
+stands in for, on items shuffled so that order mistakes would show.
+"""
+
+import datetime as dt
+import random
+from types import SimpleNamespace
+
+import pytest
+from pelican.generators import ArticlesGenerator
+
+from mfc_content import speed
+
+SETTINGS = {
+    "YEAR_ARCHIVE_SAVE_AS": "news/{date:%Y}/index.html",
+    "YEAR_ARCHIVE_URL": "news/{date:%Y}/",
+    "MONTH_ARCHIVE_SAVE_AS": "news/{date:%Y}/{date:%m}/index.html",
+    "MONTH_ARCHIVE_URL": "news/{date:%Y}/{date:%m}/",
+    "DAY_ARCHIVE_SAVE_AS": "news/{date:%Y}/{date:%m}/{date:%d}/index.html",
+    "DAY_ARCHIVE_URL": "news/{date:%Y}/{date:%m}/{date:%d}/",
+}
+
+
+class Item:
+    """Compares by identity, as Pelican's Content does."""
+
+    def __init__(self, n: int, date: dt.datetime):
+        self.n = n
+        self.date = date
+
+    def __repr__(self) -> str:
+        return f"Item({self.n}, {self.date:%Y-%m-%d})"
+
+
+def items(count: int, seed: int) -> list[Item]:
+    rng = random.Random(seed)
+    start = dt.datetime(2013, 1, 1)
+    # Several items a day on some days, years with no item at all.
+    days = sorted(rng.randrange(0, 12 * 365) for _ in range(count))
+    made = [Item(n, start + dt.timedelta(days=d)) for n, d in enumerate(days)]
+    rng.shuffle(made)
+    return made
+
+
+def comparable(archives) -> dict:
+    """Archives with their item lists as identities, in order."""
+    return {
+        granularity: [
+            {
+                key: [id(a) for a in value] if key in ("dates", "articles") else value
+                for key, value in archive.items()
+            }
+            for archive in found
+        ]
+        for granularity, found in archives.items()
+    }
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+@pytest.mark.parametrize("granularities", [("year", "month"), ("year", "month", "day")])
+def test_period_archives_are_pelicans(newest_first, granularities):
+    articles = items(600, seed=7)
+    dates = sorted(articles, key=lambda a: a.date, reverse=newest_first)
+    settings = {
+        key: value if key.split("_")[0].lower() in granularities else ""
+        for key, value in SETTINGS.items()
+    }
+    pelicans = speed._original_period_archives(None, dates, articles, settings)
+    ours = speed._period_archives_in_one_pass(None, dates, articles, settings)
+    assert list(ours) == list(granularities)
+    assert sum(len(archive["articles"]) for archive in ours["year"]) == 600
+    assert comparable(ours) == comparable(pelicans)
+
+
+def test_period_archives_follow_pelican_when_dates_are_not_in_order():
+    """Pelican makes an archive per run of one period in ``dates``, each
+    holding only the items of its run: so does the shortcut."""
+    articles = items(200, seed=11)
+    dates = list(articles)  # shuffled: a period's items are in several runs
+    pelicans = speed._original_period_archives(None, dates, articles, SETTINGS)
+    ours = speed._period_archives_in_one_pass(None, dates, articles, SETTINGS)
+    assert len(ours["year"]) > 12
+    assert comparable(ours) == comparable(pelicans)
+
+
+def test_period_archives_of_items_with_their_own_equality_are_pelicans():
+    class Equal(Item):
+        def __eq__(self, other):
+            return isinstance(other, Item) and self.date == other.date
+
+        __hash__ = object.__hash__
+
+    articles = [Equal(n, item.date) for n, item in enumerate(items(100, seed=3))]
+    dates = sorted(articles, key=lambda a: a.date)
+    pelicans = speed._original_period_archives(None, dates, articles, SETTINGS)
+    ours = speed._period_archives_in_one_pass(None, dates, articles, SETTINGS)
+    assert comparable(ours) == comparable(pelicans)
+
+
+def wrapper(name: str) -> SimpleNamespace:
+    """A category or author as Pelican's writers use it (no page here)."""
+    return SimpleNamespace(name=name, save_as="", url="", page_name=name, slug=name)
+
+
+def written_lists(generator) -> dict:
+    """What Pelican's category and author writers are given for each page."""
+    given = {}
+
+    def write(save_as, template, context, **kwargs):
+        name = kwargs.get("category") or kwargs.get("author")
+        given[name.name] = ([id(a) for a in kwargs["dates"]], kwargs["articles"])
+
+    ArticlesGenerator.generate_categories(generator, write)
+    ArticlesGenerator.generate_authors(generator, write)
+    return given
+
+
+def test_category_and_author_lists_answer_in_by_identity():
+    articles = items(300, seed=5)
+    news = [a for a in articles if a.n % 3]
+    generator = SimpleNamespace(
+        get_template=lambda name: name,
+        context={},
+        articles=articles,
+        dates=sorted(articles, key=lambda a: a.date, reverse=True),
+        categories=[
+            (wrapper("news"), list(news)),
+            (wrapper("other"), [a for a in articles if a not in news]),
+        ],
+        authors=[(wrapper("МФЦ"), list(articles))],
+        tags={"услуги": list(news[:40])},
+    )
+    generator.context["categories"] = generator.categories
+    before = written_lists(generator)
+    speed.index_tags([generator])
+    assert all(isinstance(items, speed.Members) for _, items in generator.categories)
+    assert isinstance(generator.authors[0][1], speed.Members)
+    assert isinstance(generator.tags["услуги"], speed.Members)
+    assert generator.context["categories"] is generator.categories
+    after = written_lists(generator)
+    assert [dates for dates, _ in after.values()] == [
+        dates for dates, _ in before.values()
+    ]
+    assert all(list(after[name][1]) == list(before[name][1]) for name in before)
+    assert [len(dates) for dates, _ in after.values()] == [len(news), 100, 300]
