@@ -14,6 +14,12 @@ SITEURL = ""  # relative URLs in preview; publishconf.py sets the real one
 AUTHOR = "МФЦ Астраханской области"
 TIMEZONE = "Europe/Astrakhan"
 DEFAULT_LANG = "ru"
+# One language: no item is a translation of another. Pelican's default
+# ("slug") takes two news items with one slug in different years (a yearly
+# event: news/2014/den-otkrytyh-dverej/, news/2019/den-otkrytyh-dverej/)
+# for translations, and fails the build with an English warning.
+ARTICLE_TRANSLATION_ID = None
+PAGE_TRANSLATION_ID = None
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"  # unused by the theme: dates go through Babel
 DEFAULT_DATE = None
 
