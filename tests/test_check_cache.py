@@ -306,3 +306,32 @@ def test_the_build_reader_takes_results_and_stores_nothing(site):
     assert reader.cache.entries == {}
     reader.run()
     assert cache.path.stat().st_mtime_ns == stored
+
+
+def test_the_build_reader_takes_results_kept_after_it_started(site, monkeypatch):
+    """The first build: its reader starts before the build's own check has
+    kept anything; once the check has, the reader takes what it kept for
+    the files it has not read yet (the same items as its own check), and
+    lets go of the rest when every file is read."""
+    content, settings = site
+    for n in range(6):
+        news(content, f"priem-{n}", f"2026-11-{10 + n} 10:00", f"Приём граждан {n}.")
+    monkeypatch.setattr("mfc_content.checkcache.LOOK_EVERY", 0)
+    reader = SiteCheck(content, settings, NOW, cached=True, reuse_only=True)
+    assert reader.cache.entries == {}
+    rels = sorted(reader.files)
+    before = [reader._file(rel) for rel in rels[:3]]
+    assert reader.cache.hits == 0
+    whole, cache = check_both(content, settings)  # the build's own check
+    assert cache.path.is_file()
+    after = [reader._file(rel) for rel in rels[3:]]
+    kept = sum(1 for i in whole.items if i.rel in rels[3:])
+    assert reader.cache.hits == kept > 3
+    assert not set(reader.cache.entries) & set(rels[:3])
+    fresh = {i.rel: i for i in check_site(content, settings, NOW).items}
+    for item in before + after:
+        if item is not None and item.rel in fresh:
+            assert item.values == fresh[item.rel].values, item.rel
+            assert item.url == fresh[item.rel].url
+    reader.cache.release()
+    assert reader.cache.entries == {}

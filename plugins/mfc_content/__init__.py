@@ -208,6 +208,13 @@ def drop_unpublished(generator) -> None:
             items.clear()
 
 
+def release_checks(generators=None) -> None:
+    """Every file is read: the readers' kept check results are not needed."""
+    for check in _checks.values():
+        if check.cache is not None:
+            check.cache.release()
+
+
 def forget_checks(pelican) -> None:
     """A new build (e.g. in a long-lived process) lists the content again."""
     _checks.clear()
@@ -227,6 +234,7 @@ def register() -> None:
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)
     signals.all_generators_finalized.connect(index_tags)
+    signals.all_generators_finalized.connect(release_checks)
     # readers_init: our reader must replace the Markdown readers before any
     # generator reads a file (pelican-yaml-metadata registers on the same
     # signal; PLUGINS lists this plugin after it, so ours wins).

@@ -22,6 +22,12 @@ is kept, and used again only when nothing it was computed from has changed:
 The cross-file checks (one address for two files, links to missing or
 unpublished pages) always run on every item, cached or not.
 
+A build's reader only takes what is kept (``reuse_only``). The build's
+own whole-site check runs alongside it and keeps its results when done, a
+few seconds in: the reader then loads them (``_late``), so a build that
+found no kept results (the first one, or after a change of the code) checks
+only the files it read before that, not every file twice.
+
 One pickle file per identity under ``CACHE_PATH``
 (``check-<identity>-<format>.pickle``), replaced whole by an atomic rename
 (a killed check leaves the old one), only when some file was checked afresh
@@ -44,6 +50,7 @@ FORMAT = 2  # of the stored entries: part of the file's name
 SUFFIX = ".pickle"
 KEEP_FILES = 3
 ABANDONED_AFTER = 3600  # seconds: a temporary file this old is a killed check's
+LOOK_EVERY = 0.25  # seconds: how often a reader looks for newly kept results
 
 
 class CheckCache:
@@ -59,10 +66,19 @@ class CheckCache:
         # once used (memory), and nothing is stored (the build's own
         # whole-site check, run alongside, stores).
         self.reuse_only = reuse_only
+        self._stamp = self._file_stamp()
+        self._looked = time.monotonic()
         self.entries: dict[str, tuple] = self._load()
         self.seen: set[str] = set()
         self.changed = False
         self.hits = 0
+
+    def _file_stamp(self) -> tuple | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def _load(self) -> dict[str, tuple]:
         try:
@@ -71,6 +87,27 @@ class CheckCache:
         except Exception:
             return {}
         return entries if identity == self.identity else {}
+
+    def _late(self, rel: str) -> tuple | None:
+        """A reader's entry for ``rel`` from results kept since it started
+        (the file is replaced whole, so a new one is complete), else None.
+        Entries of files already read are left out."""
+        now = time.monotonic()
+        if now - self._looked < LOOK_EVERY:
+            return None
+        self._looked = now
+        stamp = self._file_stamp()
+        if stamp is None or stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        loaded = self._load()
+        entry = loaded.pop(rel, None)
+        self.entries = {k: v for k, v in loaded.items() if k not in self.seen}
+        return entry
+
+    def release(self) -> None:
+        """A reader has read every file: the entries left are not needed."""
+        self.entries = {}
 
     @staticmethod
     def digest(data: bytes) -> bytes:
@@ -84,6 +121,8 @@ class CheckCache:
         """
         self.seen.add(rel)
         entry = (self.entries.pop if self.reuse_only else self.entries.get)(rel, None)
+        if entry is None and self.reuse_only:
+            entry = self._late(rel)
         if entry is None:
             return None
         digest, stored_shown, blob = entry
