@@ -240,17 +240,19 @@ def check_and_wait(pelican, settings: dict, now, on_check) -> tuple:
 # ten thousand items, tearing down the interpreter (freeing every item, page
 # and list one by one) took half a second after the site was complete. The
 # exit functions (mfc_precompress stops its process with one) and logging's
-# flush still run; an error (SystemExit) or a crash ends as usual.
-RUN_PELICAN = """\
-import atexit, logging, os, sys
-import pelican
-pelican.main()
-atexit._run_exitfuncs()
-logging.shutdown()
-sys.stdout.flush()
-sys.stderr.flush()
-os._exit(0)
-"""
+# flush still run; an error (SystemExit) or a crash ends as usual. One line,
+# as `ps` shows it.
+RUN_PELICAN = "; ".join(
+    [
+        "import atexit, logging, os, sys, pelican",
+        "pelican.main()",
+        "atexit._run_exitfuncs()",
+        "logging.shutdown()",
+        "sys.stdout.flush()",
+        "sys.stderr.flush()",
+        "os._exit(0)",
+    ]
+)
 
 
 def start_pelican(settings_file: Path, settings: dict, staging: Path, env: dict):
