@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import time
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -419,6 +420,30 @@ def test_a_photo_that_is_not_a_jpeg_or_png_is_refused_in_russian(tmp_path):
     Image.new("P", (10, 10)).save(gif, "GIF")
     with pytest.raises(PhotoError, match="в формате GIF"):
         open_photo(gif)
+
+
+@pytest.mark.parametrize(("width", "height"), [(12000, 9000), (20000, 10000)])
+def test_a_huge_photo_is_refused_in_russian_without_pillows_warning(
+    tmp_path, width, height
+):
+    """A 108-megapixel phone photo: Pillow warns in English above ~89
+    million pixels and refuses twice that as a "decompression bomb"; the
+    editor reads only that the photo is too big (the header says it: a
+    one-bit PNG keeps the file small)."""
+    big = tmp_path / "big.png"
+    Image.new("1", (width, height)).save(big)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        with pytest.raises(PhotoError, match="слишком большая") as error:
+            open_photo(big)
+    assert "6000 точек" in str(error.value)
+    assert "повреждён" not in str(error.value)
+    if width * height < 2 * Image.MAX_IMAGE_PIXELS:
+        assert f"{width} × {height}" in str(error.value)
+    bombs = [
+        w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)
+    ]
+    assert bombs == []
 
 
 def test_a_cut_off_photo_fails_the_build_with_its_name(tmp_path):

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ RECIPE_VERSION = 2  # bump when the processing below changes its output
 FORMATS = ("webp", "jpg")
 SOURCE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "AVIF"}  # MPO: some phones' JPEG
 MAX_PIXELS = 80_000_000  # a 10,000 × 8,000 photo; anything bigger is an error
+TOO_BIG = "уменьшите её до 6000 точек по длинной стороне"
 META_FILE = "meta.json"
 DAY = 86400  # seconds
 # A recipe no build used for this many days is removed from the cache
@@ -154,8 +156,15 @@ def flattened(im: Image.Image) -> Image.Image:
 def open_photo(path: Path) -> Image.Image:
     """Open a JPEG or PNG, or raise PhotoError saying what is wrong."""
     try:
-        im = Image.open(path)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        # Pillow warns (in English, on the editor's screen) when it opens a
+        # photo of more than ~89 million pixels, and refuses one of twice
+        # that; the size is said in Russian instead, below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError as error:
+        raise PhotoError(f"картинка слишком большая — {TOO_BIG}") from error
+    except (UnidentifiedImageError, OSError) as error:
         raise PhotoError(
             "файл не открывается как картинка: он повреждён или это не JPEG и "
             "не PNG — откройте его на компьютере и сохраните заново как JPEG"
@@ -169,8 +178,7 @@ def open_photo(path: Path) -> Image.Image:
     if im.width * im.height > MAX_PIXELS:
         im.close()
         raise PhotoError(
-            f"картинка слишком большая ({im.width} × {im.height} точек) — "
-            "уменьшите её до 6000 точек по длинной стороне"
+            f"картинка слишком большая ({im.width} × {im.height} точек) — {TOO_BIG}"
         )
     return im
 
