@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from mfc_content.build import remove_stale_staging, swap, tell
 from mfc_content.reuse import spare_of
-from tests.conftest import tree_hash
+from tests.conftest import copy_project, tree_hash
 
 
 def test_pelican_failure_after_a_clean_check_keeps_output(project):
@@ -232,3 +233,49 @@ def test_a_build_stopped_by_a_signal_stops_pelican_and_keeps_output(
     result = project.invoke("build")
     assert result.returncode == 0, result.stdout + result.stderr
     assert tree_hash(project.output) == good
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 16 MiB (tmpfs: the tests run as root, as CI
+    does), unmounted when the test is done."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], check=True
+    )
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def test_a_full_disk_keeps_output_and_says_what_to_do(small_disk):
+    """The disk fills up during a build: output/ stays the last good build,
+    the message says in Russian what happened and what may be deleted, and
+    once there is room again the next build succeeds."""
+    project = copy_project(small_disk)
+    assert project.invoke("build").returncode == 0
+    before = tree_hash(project.root / "output")
+    item = project.content / "news" / "2013" / "2013-09-20-forum-v-eltse.md"
+    text = item.read_text(encoding="utf-8")
+    item.write_text(
+        re.sub(r"(?m)^title: .*$", "title: Заголовок после уборки диска", text),
+        encoding="utf-8",
+    )
+    filler = small_disk / "filler"
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    with open(filler, "wb") as file:  # leaves ~100 KB: less than a build needs
+        file.write(b"\0" * (free - 100 * 1024))
+    result = project.invoke("build")
+    said = result.stdout + result.stderr
+    assert result.returncode == 1, said
+    assert "На диске не осталось места" in said
+    assert "output/ — последняя удачная сборка" in said
+    assert "cache/ и output.spare/" in said
+    assert tree_hash(project.root / "output") == before
+    filler.unlink()
+    result = project.invoke("build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = project.root / "output" / "news" / "2013" / "forum-v-eltse" / "index.html"
+    assert "Заголовок после уборки" in page.read_text(encoding="utf-8")

@@ -37,7 +37,7 @@ from pelican.settings import read_settings
 
 from . import fast
 from .problems import ContentError
-from .reuse import claim_spare, keep_as_spare, prune_untouched
+from .reuse import claim_spare, keep_as_spare, prune_untouched, spare_of
 from .site import check_site, current_time, display_path
 
 AT_FDCWD = -100
@@ -115,6 +115,11 @@ def staged_build(
             ):
                 return 0
             return _whole_build(build, on_check=on_check, out=out, err=err)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        tell([f"Сборка не удалась: {error}.", *disk_full(output)], out, err)
+        return 1
     except Stopped as stopped:
         tell(
             [
@@ -125,6 +130,17 @@ def staged_build(
             err,
         )
         return 128 + stopped.signum
+
+
+def disk_full(output: Path) -> list[str]:
+    """What to do when the disk is full (ENOSPC), for whoever runs the build."""
+    shown = display_path(output)
+    return [
+        f"На диске не осталось места. В папке {shown}/ — последняя удачная "
+        "сборка. Освободите место и запустите сборку снова; когда сборка не "
+        f"идёт, можно удалить папки cache/ и {display_path(spare_of(output))}/ — "
+        "следующая сборка будет дольше, но ничего не потеряется."
+    ]
 
 
 class Stopped(BaseException):
@@ -205,7 +221,10 @@ def _whole_build(build, *, on_check, out, err) -> int:
                 "Сборка не удалась (сообщения Pelican выше) — папка "
                 f"{shown}/ не изменилась."
             )
-            tell([without_tracebacks(log), failed], out, err)
+            full = "[Errno 28]" in log  # ENOSPC, as Python words it
+            tell(
+                [without_tracebacks(log), failed, *(disk_full(output) * full)], out, err
+            )
             return pelican.returncode or 1
         if log:
             print(log, file=out)
