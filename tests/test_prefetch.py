@@ -60,6 +60,27 @@ def test_results_come_from_the_forked_process_and_refer_to_our_objects():
     assert [path for pid, path in calls if pid == here] == paths[:20]
 
 
+def test_each_process_is_told_which_side_of_the_fork_it_is_on():
+    """``after_fork`` runs in both processes before either reads (the build
+    lets each one's reader drop what only the other needs)."""
+    settings = dict(SETTINGS)
+    paths = [f"news/{n}.md" for n in range(20)]
+    side = {}
+
+    def after_fork(child: bool) -> None:
+        side["child"] = child
+
+    def read(path):
+        return Item(path, settings, side.get("child"))
+
+    prefetch = Prefetch(paths[10:], read, (settings,), after_fork)
+    try:
+        items = [prefetch.take(path) for path in paths]
+    finally:
+        prefetch.close()
+    assert [item.read_by for item in items] == [False] * 10 + [True] * 10
+
+
 def test_out_of_order_requests_still_get_their_own_result():
     settings = dict(SETTINGS)
     paths = [f"news/{n}.md" for n in range(30)]

@@ -135,7 +135,7 @@ def test_category_and_author_lists_answer_in_by_identity():
     )
     generator.context["categories"] = generator.categories
     before = written_lists(generator)
-    speed.index_tags([generator])
+    speed.index_item_lists([generator])
     assert all(isinstance(items, speed.Members) for _, items in generator.categories)
     assert isinstance(generator.authors[0][1], speed.Members)
     assert isinstance(generator.tags["услуги"], speed.Members)

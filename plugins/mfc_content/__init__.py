@@ -49,7 +49,7 @@ from .speed import (
     cache_slugs,
     freeze_urls,
     group_period_archives,
-    index_tags,
+    index_item_lists,
     parallel_articles,
     serial_articles,
     thaw_urls,
@@ -233,7 +233,7 @@ def register() -> None:
     # all_generators_finalized: every item's metadata is final, nothing is
     # written yet; from here to the end of the build URLs are kept (speed.py).
     signals.all_generators_finalized.connect(freeze_urls)
-    signals.all_generators_finalized.connect(index_tags)
+    signals.all_generators_finalized.connect(index_item_lists)
     signals.all_generators_finalized.connect(release_checks)
     # readers_init: our reader must replace the Markdown readers before any
     # generator reads a file (pelican-yaml-metadata registers on the same

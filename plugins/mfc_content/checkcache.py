@@ -69,6 +69,7 @@ class CheckCache:
         self._stamp = self._file_stamp()
         self._looked = time.monotonic()
         self.entries: dict[str, tuple] = self._load()
+        self.elsewhere: frozenset[str] = frozenset()  # read by another process
         self.seen: set[str] = set()
         self.changed = False
         self.hits = 0
@@ -102,8 +103,19 @@ class CheckCache:
         self._stamp = stamp
         loaded = self._load()
         entry = loaded.pop(rel, None)
-        self.entries = {k: v for k, v in loaded.items() if k not in self.seen}
+        self.entries = {
+            k: v
+            for k, v in loaded.items()
+            if k not in self.seen and k not in self.elsewhere
+        }
         return entry
+
+    def read_elsewhere(self, rels) -> None:
+        """Another process reads these files (the build reads the news in
+        two): this reader lets their entries go, now and when loading."""
+        self.elsewhere = frozenset(rels)
+        for rel in self.elsewhere:
+            self.entries.pop(rel, None)
 
     def release(self) -> None:
         """A reader has read every file: the entries left are not needed."""

@@ -131,7 +131,13 @@ class Prefetch:
     own (the settings first).
     """
 
-    def __init__(self, paths: list[str], read: Callable, shared: tuple):
+    def __init__(
+        self,
+        paths: list[str],
+        read: Callable,
+        shared: tuple,
+        after_fork: Callable[[bool], None] | None = None,
+    ):
         self.read = read
         self.shared = shared
         self.settings = shared[0]
@@ -146,12 +152,16 @@ class Prefetch:
             status = 0
             try:
                 os.close(rfd)
+                if after_fork is not None:
+                    after_fork(True)
                 _child(wfd, paths, read, shared)
             except BaseException:
                 status = 1
             finally:
                 os._exit(status)
         os.close(wfd)
+        if after_fork is not None:
+            after_fork(False)
         self._chunks: list[bytes] = []
         self._buffer = bytearray()
         self._eof = False
@@ -227,8 +237,9 @@ class Prefetch:
             log.debug("mfc_content: the reading process ended with %s", status)
 
 
-def _files_to_prefetch(generator) -> list[str] | None:
-    """The files the forked process should read (as Pelican names them)."""
+def _files_to_prefetch(generator) -> tuple[list[str], list[str]] | None:
+    """The files read here and those the forked process should read (as
+    Pelican names them: relative to the content folder)."""
     settings = generator.settings
     if int(settings.get("RENDER_PROCESSES", 1)) < 2:
         return None
@@ -242,17 +253,19 @@ def _files_to_prefetch(generator) -> list[str] | None:
     )
     if len(files) < MIN_FILES:
         return None
-    return files[int(len(files) * SHARE_HERE) :]
+    split = int(len(files) * SHARE_HERE)
+    return files[:split], files[split:]
 
 
 _original_generate_context = ArticlesGenerator.generate_context
 
 
 def _generate_context_with_prefetch(self) -> None:
-    files = _files_to_prefetch(self)
-    if files is None:
+    split = _files_to_prefetch(self)
+    if split is None:
         _original_generate_context(self)
         return
+    here, files = split
     readers = self.readers
     read_file = readers.read_file  # the bound method of Pelican's class
     arguments = {
@@ -268,7 +281,16 @@ def _generate_context_with_prefetch(self) -> None:
     def read(path):
         return read_file(path=path, **arguments)
 
-    prefetch = Prefetch(files, read, (self.settings, self.context))
+    def after_fork(child: bool) -> None:
+        # Each process lets go of the check results kept for the files the
+        # other one reads (mfc_content/checkcache.py).
+        from . import site_check_for  # noqa: PLC0415  (the package imports this)
+
+        cache = site_check_for(self.settings).cache
+        if cache is not None:
+            cache.read_elsewhere(here if child else files)
+
+    prefetch = Prefetch(files, read, (self.settings, self.context), after_fork)
 
     def read_file_with_prefetch(**given):
         path = given.pop("path")

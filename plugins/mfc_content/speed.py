@@ -91,7 +91,7 @@ def _by_identity(items) -> bool:
     return all(type(i).__eq__ is object.__eq__ for i in items)
 
 
-def index_tags(generators) -> None:
+def index_item_lists(generators) -> None:
     """On all_generators_finalized: the item lists of each tag, category and
     author become `Members`."""
     for generator in generators:
