@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -232,6 +233,58 @@ def test_a_build_stopped_by_a_signal_stops_pelican_and_keeps_output(
     assert spare_of(project.output).is_dir()
     result = project.invoke("build")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert tree_hash(project.output) == good
+
+
+def running(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting for its reaper does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def test_pelican_stops_when_the_build_is_killed(project, tmp_path):
+    """SIGKILL of the build (the OOM killer, kill -9) can't be handled: then
+    Linux tells Pelican, which stops with its whole process group, instead
+    of building on into a staging folder nobody will swap."""
+    good = tree_hash(project.output)
+    pid_file = tmp_path / "pelican.pid"
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "SLOW_BUILD_PID": str(pid_file)}
+    with extra_plugin(project, "slow_build", SLOW_PLUGIN):
+        build = subprocess.Popen(
+            [sys.executable, "-m", "invoke", "build", "--full"],
+            cwd=project.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not pid_file.exists():
+                assert build.poll() is None, "the build ended early"
+                assert time.monotonic() < deadline, "Pelican never started"
+                time.sleep(0.05)
+            pelican = int(pid_file.read_text())
+            assert running(pelican)
+            build.kill()
+            build.wait()
+            deadline = time.monotonic() + 10
+            while running(pelican) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stopped = not running(pelican)
+        finally:
+            if build.poll() is None:
+                build.kill()
+                build.wait()
+            stop_group(pid_file)
+    assert stopped, "Pelican went on after the build was killed"
+    assert tree_hash(project.output) == good
+    result = project.invoke("build")  # and the next build cleans up
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not list(project.root.glob("output.staging-*"))
     assert tree_hash(project.output) == good
 
 

@@ -255,23 +255,37 @@ def check_and_wait(pelican, settings: dict, now, on_check) -> tuple:
     return report, (stdout + stderr).strip()
 
 
-# `python -m pelican`, except that a build that succeeded ends at once: at
-# ten thousand items, tearing down the interpreter (freeing every item, page
-# and list one by one) took half a second after the site was complete. The
-# exit functions (mfc_precompress stops its process with one) and logging's
-# flush still run; an error (SystemExit) or a crash ends as usual. One line,
-# as `ps` shows it.
-RUN_PELICAN = "; ".join(
-    [
-        "import atexit, logging, os, sys, pelican",
-        "pelican.main()",
-        "atexit._run_exitfuncs()",
-        "logging.shutdown()",
-        "sys.stdout.flush()",
-        "sys.stderr.flush()",
-        "os._exit(0)",
-    ]
-)
+def pelican_launcher(parent: int) -> str:
+    """`python -m pelican`'s code, with two differences (one line, as `ps`
+    shows it).
+
+    - If the build that started it (``parent``) dies, even by SIGKILL (the
+      OOM killer, ``kill -9``), Linux sends Pelican SIGTERM
+      (``PR_SET_PDEATHSIG``), on which it kills its whole process group: its
+      forked helpers, Pagefind, the compression. They went on building into
+      a staging folder nobody would swap. (A SIGTERM to the build itself is
+      handled there: ``stopped_by_signals``.)
+    - A build that succeeded ends at once: at ten thousand items, tearing
+      down the interpreter (freeing every item, page and list one by one)
+      took half a second after the site was complete. The exit functions
+      (mfc_precompress stops its process with one) and logging's flush
+      still run; an error (SystemExit) or a crash ends as usual.
+    """
+    return "; ".join(
+        [
+            "import atexit, ctypes, logging, os, signal, sys, pelican",
+            "signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))",
+            "getattr(ctypes.CDLL(None), 'prctl', lambda *_: 0)(1, signal.SIGTERM)",
+            # the build may have died before prctl: then nobody waits for this
+            f"os.getppid() == {parent} or os.killpg(0, signal.SIGKILL)",
+            "pelican.main()",
+            "atexit._run_exitfuncs()",
+            "logging.shutdown()",
+            "sys.stdout.flush()",
+            "sys.stderr.flush()",
+            "os._exit(0)",
+        ]
+    )
 
 
 def start_pelican(settings_file: Path, settings: dict, staging: Path, env: dict):
@@ -280,7 +294,7 @@ def start_pelican(settings_file: Path, settings: dict, staging: Path, env: dict)
         [
             sys.executable,
             "-c",
-            RUN_PELICAN,
+            pelican_launcher(os.getpid()),
             str(settings["PATH"]),
             "--output",
             str(staging),
