@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -180,60 +181,14 @@ FROM_A_TERMINAL = (
 )
 
 
-def stop_group(pid_file) -> bool:
-    """Kill the process group of the Pelican that wrote `pid_file`; True if
-    anything of it was still running."""
+def stop_group(pelican: int) -> bool:
+    """Kill the process group of the Pelican `pelican`; True if anything of
+    it was still running."""
     try:
-        os.killpg(int(pid_file.read_text()), signal.SIGKILL)
-    except (OSError, ValueError):
+        os.killpg(pelican, signal.SIGKILL)
+    except OSError:
         return False
     return True
-
-
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_build_stopped_by_a_signal_stops_pelican_and_keeps_output(
-    project, tmp_path, signum
-):
-    """SIGTERM (timeout, a service manager) and SIGHUP (a dropped SSH session):
-    the build stops Pelican with all its helpers, says so, and the output
-    stays the last good build; the staging folder becomes the spare."""
-    good = tree_hash(project.output)
-    pid_file = tmp_path / "pelican.pid"
-    env = {**os.environ, "LC_ALL": "C.UTF-8", "SLOW_BUILD_PID": str(pid_file)}
-    with extra_plugin(project, "slow_build", SLOW_PLUGIN):
-        build = subprocess.Popen(
-            [sys.executable, "-c", FROM_A_TERMINAL, "build", "--full"],
-            cwd=project.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not pid_file.exists():
-                assert build.poll() is None, build.communicate()
-                assert time.monotonic() < deadline, "Pelican never started"
-                time.sleep(0.05)
-            build.send_signal(signum)
-            stdout, stderr = build.communicate(timeout=60)
-        finally:
-            if build.poll() is None:
-                build.kill()
-                build.communicate()
-            left_running = stop_group(pid_file)
-    assert not left_running, "Pelican was left running"
-    name = signal.Signals(signum).name
-    assert build.returncode == 128 + signum
-    assert f"Сборка остановлена сигналом {name}" in stderr
-    assert "Traceback" not in stdout + stderr
-    assert tree_hash(project.output) == good
-    assert not list(project.root.glob("output.staging-*"))
-    assert spare_of(project.output).is_dir()
-    result = project.invoke("build")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert tree_hash(project.output) == good
 
 
 def running(pid: int) -> bool:
@@ -245,41 +200,84 @@ def running(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] not in "ZX"
 
 
+@dataclass
+class SlowBuild:
+    process: subprocess.Popen  # `invoke build --full`, as from a terminal
+    pelican: int  # the pid of its Pelican, asleep in SLOW_PLUGIN
+    left_running: bool = False  # set on the way out of `slow_build`
+
+
+@contextlib.contextmanager
+def slow_build(project, tmp_path):
+    """A build whose Pelican sleeps, once Pelican runs. On the way out the
+    build and whatever of Pelican's group is left are killed (the test
+    fails all the same if it relied on them stopping)."""
+    pid_file = tmp_path / "pelican.pid"
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "SLOW_BUILD_PID": str(pid_file)}
+    with extra_plugin(project, "slow_build", SLOW_PLUGIN):
+        process = subprocess.Popen(
+            [sys.executable, "-c", FROM_A_TERMINAL, "build", "--full"],
+            cwd=project.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        build = None
+        try:
+            deadline = time.monotonic() + 60
+            while not pid_file.exists():
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "Pelican never started"
+                time.sleep(0.05)
+            build = SlowBuild(process, int(pid_file.read_text()))
+            yield build
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+            if build is not None:
+                build.left_running = stop_group(build.pelican)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_build_stopped_by_a_signal_stops_pelican_and_keeps_output(
+    project, tmp_path, signum
+):
+    """SIGTERM (timeout, a service manager) and SIGHUP (a dropped SSH session):
+    the build stops Pelican with all its helpers, says so, and the output
+    stays the last good build; the staging folder becomes the spare."""
+    good = tree_hash(project.output)
+    with slow_build(project, tmp_path) as build:
+        build.process.send_signal(signum)
+        stdout, stderr = build.process.communicate(timeout=60)
+    assert not build.left_running, "Pelican was left running"
+    name = signal.Signals(signum).name
+    assert build.process.returncode == 128 + signum
+    assert f"Сборка остановлена сигналом {name}" in stderr
+    assert "Traceback" not in stdout + stderr
+    assert tree_hash(project.output) == good
+    assert not list(project.root.glob("output.staging-*"))
+    assert spare_of(project.output).is_dir()
+    result = project.invoke("build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert tree_hash(project.output) == good
+
+
 def test_pelican_stops_when_the_build_is_killed(project, tmp_path):
     """SIGKILL of the build (the OOM killer, kill -9) can't be handled: then
     Linux tells Pelican, which stops with its whole process group, instead
     of building on into a staging folder nobody will swap."""
     good = tree_hash(project.output)
-    pid_file = tmp_path / "pelican.pid"
-    env = {**os.environ, "LC_ALL": "C.UTF-8", "SLOW_BUILD_PID": str(pid_file)}
-    with extra_plugin(project, "slow_build", SLOW_PLUGIN):
-        build = subprocess.Popen(
-            [sys.executable, "-m", "invoke", "build", "--full"],
-            cwd=project.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not pid_file.exists():
-                assert build.poll() is None, "the build ended early"
-                assert time.monotonic() < deadline, "Pelican never started"
-                time.sleep(0.05)
-            pelican = int(pid_file.read_text())
-            assert running(pelican)
-            build.kill()
-            build.wait()
-            deadline = time.monotonic() + 10
-            while running(pelican) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            stopped = not running(pelican)
-        finally:
-            if build.poll() is None:
-                build.kill()
-                build.wait()
-            stop_group(pid_file)
+    with slow_build(project, tmp_path) as build:
+        assert running(build.pelican)
+        build.process.kill()
+        build.process.communicate()
+        deadline = time.monotonic() + 10
+        while running(build.pelican) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stopped = not running(build.pelican)
     assert stopped, "Pelican went on after the build was killed"
     assert tree_hash(project.output) == good
     result = project.invoke("build")  # and the next build cleans up

@@ -221,10 +221,10 @@ def _whole_build(build, *, on_check, out, err) -> int:
                 "Сборка не удалась (сообщения Pelican выше) — папка "
                 f"{shown}/ не изменилась."
             )
-            full = "[Errno 28]" in log  # ENOSPC, as Python words it
-            tell(
-                [without_tracebacks(log), failed, *(disk_full(output) * full)], out, err
-            )
+            lines = [without_tracebacks(log), failed]
+            if f"[Errno {errno.ENOSPC}]" in log:  # as Python words an OSError
+                lines += disk_full(output)
+            tell(lines, out, err)
             return pelican.returncode or 1
         if log:
             print(log, file=out)
