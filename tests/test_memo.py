@@ -1,6 +1,9 @@
 """mfc_content.memo: the build cache of pure text functions."""
 
-from mfc_content.memo import Memo, build_key
+import os
+from pathlib import Path
+
+from mfc_content.memo import KEEP_DATABASES, Memo, build_key, open_cache_db
 
 
 def settings_for(tmp_path, **extra):
@@ -64,3 +67,24 @@ def test_a_build_that_fails_saves_nothing(tmp_path):
     memo = Memo(tmp_path, "k")
     memo.get("t", "а", str.upper)
     assert not list(tmp_path.glob("*.sqlite"))  # written only by save()
+
+
+def test_old_databases_are_removed_with_the_files_sqlite_keeps_beside_them(tmp_path):
+    oldest = Memo(tmp_path, "oldest")
+    oldest.get("t", "а", str.upper)
+    oldest.save()
+    os.utime(oldest.path, (1, 1))
+    # A connection still open (a build killed in the middle): WAL mode keeps
+    # its journal and shared memory in two files beside the database.
+    held = open_cache_db(oldest.path, "memo (key TEXT PRIMARY KEY, value BLOB)")
+    held.execute("SELECT count(*) FROM memo").fetchone()
+    sidecars = [Path(f"{oldest.path}{suffix}") for suffix in ("-wal", "-shm")]
+    assert all(path.exists() for path in sidecars)
+    for number in range(KEEP_DATABASES):
+        newer = Memo(tmp_path, f"newer{number}")
+        newer.get("t", "б", str.upper)
+        newer.save()
+    held.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"memo-newer{number}.sqlite" for number in range(KEEP_DATABASES)
+    )

@@ -107,7 +107,7 @@ def test_a_file_deleted_between_listing_and_reading_is_left_to_finish(tmp_path):
     earlier = compress_tree(site, cache, {})
     gone = site / "news" / "index.html"
     gone.unlink()
-    _open_cache(cache, readonly=False).close()
+    _open_cache(cache).close()
     assert compress_many(([str(gone)], str(cache), _levels(_settings({})))) == ({}, 0)
     earlier.keys.pop(str(gone))  # as if it had vanished before the pass read it
     assert finish(site, cache, {}, earlier) == (1, 4, 0)

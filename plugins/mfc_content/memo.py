@@ -66,6 +66,31 @@ def _tree_digest(digest, root: Path) -> None:
             digest.update(path.read_bytes())
 
 
+def open_cache_db(path: Path, table: str) -> sqlite3.Connection:
+    """A connection to one of the build's SQLite caches, with ``table`` (its
+    name and columns) created if it is missing.
+
+    In WAL mode, with commits that are not synced: the caches are written by
+    two processes at once (the two reading processes; the compression
+    workers), and in SQLite's default mode each commit syncs the disk and
+    locks out every reader meanwhile. A commit lost to a power cut is only a
+    result to compute again; the file itself stays consistent.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=60)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    with db:
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table}")
+    return db
+
+
+def remove_cache_db(path: Path) -> None:
+    """Delete a cache database with the files SQLite keeps beside it."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def build_key(settings: dict) -> str:
     """Hash of what a cached transformation may depend on."""
     digest = hashlib.sha256()
@@ -103,13 +128,7 @@ class Memo:
         self.hits = 0
 
     def _connect(self) -> sqlite3.Connection:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=60)
-        with db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB)"
-            )
-        return db
+        return open_cache_db(self.path, "memo (key TEXT PRIMARY KEY, value BLOB)")
 
     def get(self, kind: str, text: str, compute: Callable[[str], Any]) -> Any:
         """compute(text), from the cache when it was computed before."""
@@ -176,7 +195,7 @@ class Memo:
             reverse=True,
         )
         for old in others[KEEP_DATABASES:]:
-            old.unlink(missing_ok=True)
+            remove_cache_db(old)
 
 
 _memos: dict[int, Memo] = {}

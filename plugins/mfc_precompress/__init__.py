@@ -52,6 +52,7 @@ import brotli
 from pelican import signals
 from pelican.plugins import granular_signals
 
+from mfc_content.memo import open_cache_db
 from mfc_content.reuse import write_if_changed
 
 log = logging.getLogger(__name__)
@@ -86,17 +87,10 @@ def _key(suffix: str, level: int, data: bytes) -> str:
     return hashlib.sha256(f"{suffix}{level}:".encode() + data).hexdigest()
 
 
-def _open_cache(cache: Path, *, readonly: bool) -> sqlite3.Connection | None:
+def _open_cache(cache: Path) -> sqlite3.Connection:
     """The cache database (one file: thousands of small files cost more to
     create than the compression they save)."""
-    if readonly:
-        if not cache.is_file():
-            return None
-        return sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=60)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(cache, timeout=60)
-    db.execute("CREATE TABLE IF NOT EXISTS copies (key TEXT PRIMARY KEY, blob BLOB)")
-    return db
+    return open_cache_db(cache, "copies (key TEXT PRIMARY KEY, blob BLOB)")
 
 
 Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
@@ -118,7 +112,7 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]
     Returns (each file's cache keys, copies written).
     """
     paths, cache, levels = job
-    db = _open_cache(Path(cache), readonly=True)
+    db = _open_cache(Path(cache))
     used: dict[str, list[str]] = {}
     new: dict[str, bytes] = {}
     written = 0
@@ -136,12 +130,9 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]
                 (".gz", levels["gz"]),
             ):
                 key = _key(suffix, level, data)
-                row = (
-                    db
-                    and db.execute(
-                        "SELECT blob FROM copies WHERE key = ?", (key,)
-                    ).fetchone()
-                )
+                row = db.execute(
+                    "SELECT blob FROM copies WHERE key = ?", (key,)
+                ).fetchone()
                 blob = row[0] if row else new.get(key)
                 if blob is None:
                     blob = new[key] = COMPRESSORS[suffix](data, level)
@@ -150,18 +141,13 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]
                     # over the output before last, most copies are there already
                     write_if_changed(path.with_name(path.name + suffix), blob)
                     written += 1
-    finally:
-        if db:
-            db.close()
-    if new:  # written here: the copies never pile up in the main process
-        db = _open_cache(Path(cache), readonly=False)
-        try:
+        if new:  # written here: the copies never pile up in the main process
             with db:
                 db.executemany(
                     "INSERT OR REPLACE INTO copies VALUES (?, ?)", new.items()
                 )
-        finally:
-            db.close()
+    finally:
+        db.close()
     return used, written
 
 
@@ -186,7 +172,7 @@ def files_to_compress(output: Path, extensions, min_size: int) -> dict[str, Stam
 
 def prune_cache(cache: Path, used: set[str]) -> None:
     """Drop the entries this build did not use."""
-    db = _open_cache(cache, readonly=False)
+    db = _open_cache(cache)
     try:
         with db:
             db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
@@ -213,7 +199,7 @@ def _compress(paths: list[str], cache: Path, conf: dict) -> tuple[dict, int]:
         (paths[i : i + CHUNK], str(cache), levels) for i in range(0, len(paths), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
-    _open_cache(cache, readonly=False).close()  # the table, before the workers
+    _open_cache(cache).close()  # the table, before the workers
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(compress_many, jobs, chunksize=1)
@@ -293,7 +279,7 @@ def compress_files(paths: list[Path], cache: Path, settings: dict) -> None:
         ):
             chosen.append(str(path))
     if chosen:
-        _open_cache(cache, readonly=False).close()
+        _open_cache(cache).close()
         compress_many((chosen, str(cache), _levels(conf)))
 
 
