@@ -206,7 +206,7 @@ def _compress(paths: list[str], cache: Path, conf: dict) -> tuple[dict, int]:
         (paths[i : i + CHUNK], str(cache), levels) for i in range(0, len(paths), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
-    _open_cache(cache).close()  # the table, before the workers
+    _open_cache(cache).close()  # the table and WAL mode, before the workers
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(compress_many, jobs, chunksize=1)
@@ -286,7 +286,6 @@ def compress_files(paths: list[Path], cache: Path, settings: dict) -> None:
         ):
             chosen.append(str(path))
     if chosen:
-        _open_cache(cache).close()
         compress_many((chosen, str(cache), _levels(conf)))
 
 
