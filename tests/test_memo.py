@@ -1,6 +1,9 @@
 """mfc_content.memo: the build cache of pure text functions."""
 
 import os
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 from mfc_content.memo import KEEP_DATABASES, Memo, build_key, open_cache_db
@@ -88,3 +91,22 @@ def test_old_databases_are_removed_with_the_files_sqlite_keeps_beside_them(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"memo-newer{number}.sqlite" for number in range(KEEP_DATABASES)
     )
+
+
+def test_a_cache_another_process_is_writing_in_the_old_mode_is_waited_for(tmp_path):
+    """Two processes creating one cache: the one that comes second waits for
+    the first one's write instead of failing with "database is locked"
+    (SQLite refuses the switch to WAL mode at once, without waiting)."""
+    path = tmp_path / "memo-k.sqlite"
+    first = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    first.execute("CREATE TABLE memo (key TEXT PRIMARY KEY, value BLOB)")
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("INSERT INTO memo VALUES ('a', x'00')")
+    threading.Timer(0.3, first.execute, ("COMMIT",)).start()
+    started = time.monotonic()
+    second = open_cache_db(path, "memo (key TEXT PRIMARY KEY, value BLOB)")
+    assert time.monotonic() - started >= 0.25  # it waited for the commit
+    assert second.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert second.execute("SELECT key FROM memo").fetchall() == [("a",)]
+    second.close()
+    first.close()

@@ -9,6 +9,7 @@ tests/test_build_identical.py.)
 
 import logging
 import os
+import sqlite3
 
 import pytest
 
@@ -143,7 +144,12 @@ def test_if_the_forked_process_dies_everything_is_read_here():
 
 def test_memo_entries_made_over_there_are_kept_by_this_build(tmp_path):
     settings = {"CACHE_PATH": str(tmp_path), "name": "memo"}
+    earlier = Memo(tmp_path, "k" * 24)
+    earlier.get("kind", "w", str.upper)
+    earlier.save()
     memo = Memo(tmp_path, "k" * 24)
+    assert memo.get("kind", "w", str.upper) == "W"  # its connection is open
+    before_fork = memo._db
     memo_module._memos[id(settings)] = memo
     try:
 
@@ -152,7 +158,13 @@ def test_memo_entries_made_over_there_are_kept_by_this_build(tmp_path):
 
         prefetch = Prefetch(["x", "y"], read, (settings,))
         try:
+            # No SQLite connection crossed the fork (SQLite's rule): it was
+            # closed before, and each process opens its own.
+            with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+                before_fork.execute("SELECT 1")
             assert [prefetch.take("x"), prefetch.take("y")] == ["X", "Y"]
+            assert memo.get("kind", "w", str.upper) == "W"
+            assert memo.hits == 2
         finally:
             prefetch.close()
         # The forked process wrote its entries and told us their keys, so

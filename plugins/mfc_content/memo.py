@@ -32,6 +32,7 @@ import os
 import pickle
 import sqlite3
 import sys
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -66,6 +67,9 @@ def _tree_digest(digest, root: Path) -> None:
             digest.update(path.read_bytes())
 
 
+WAIT = 60  # seconds a cache waits for another process's lock
+
+
 def open_cache_db(path: Path, table: str) -> sqlite3.Connection:
     """A connection to one of the build's SQLite caches, with ``table`` (its
     name and columns) created if it is missing.
@@ -74,15 +78,41 @@ def open_cache_db(path: Path, table: str) -> sqlite3.Connection:
     two processes at once (the two reading processes; the compression
     workers), and in SQLite's default mode each commit syncs the disk and
     locks out every reader meanwhile. A commit lost to a power cut is only a
-    result to compute again; the file itself stays consistent.
+    result to compute again; the file itself stays consistent. Writes begin
+    with ``BEGIN IMMEDIATE``: a transaction that read first and then wants
+    to write, while another process writes, fails at once instead of
+    waiting. A connection never crosses a fork (SQLite's rule): each process
+    opens its own.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=60)
-    db.execute("PRAGMA journal_mode=WAL")
+    db = sqlite3.connect(path, timeout=WAIT, isolation_level="IMMEDIATE")
+    _use_wal(db, path)
     db.execute("PRAGMA synchronous=NORMAL")
     with db:
         db.execute(f"CREATE TABLE IF NOT EXISTS {table}")
     return db
+
+
+def _use_wal(db: sqlite3.Connection, path: Path) -> None:
+    """Switch the file to WAL mode (once: the mode is kept in the file).
+
+    While another process writes to it in the other mode (two processes
+    creating a cache together), SQLite refuses the switch at once, without
+    the wait ``timeout`` gives every other statement: wait here.
+    """
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            mode = "locked"
+        if mode == "wal":
+            return
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"{path}: cannot use WAL mode ({mode})")
+        time.sleep(0.01)
 
 
 def remove_cache_db(path: Path) -> None:
@@ -120,9 +150,7 @@ class Memo:
         self.folder = Path(cache_path)
         self.key = key
         self.path = self.folder / f"{PREFIX}{key}.sqlite"
-        self._db: sqlite3.Connection | None = None
-        if self.path.is_file():
-            self._db = self._connect()
+        self._db: sqlite3.Connection | None = None  # see _database
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
         self.hits = 0
@@ -130,13 +158,21 @@ class Memo:
     def _connect(self) -> sqlite3.Connection:
         return open_cache_db(self.path, "memo (key TEXT PRIMARY KEY, value BLOB)")
 
+    def _database(self) -> sqlite3.Connection | None:
+        """The connection, opened when first needed, if the file exists
+        (another process may have made it since)."""
+        if self._db is None and self.path.is_file():
+            self._db = self._connect()
+        return self._db
+
     def get(self, kind: str, text: str, compute: Callable[[str], Any]) -> Any:
         """compute(text), from the cache when it was computed before."""
         entry = hashlib.sha256(f"{self.key}\0{kind}\0{text}".encode()).hexdigest()
         self.used.add(entry)
         blob = self.new.get(entry)
-        if blob is None and self._db is not None:
-            row = self._db.execute(
+        db = self._database() if blob is None else None
+        if db is not None:
+            row = db.execute(
                 "SELECT value FROM memo WHERE key = ?", (entry,)
             ).fetchone()
             blob = row[0] if row else None
@@ -150,10 +186,10 @@ class Memo:
         return value
 
     def detach(self) -> None:
-        """In a forked process: its own connection, none of the other's
-        pending entries or used keys (the connection it inherited belongs to
-        the other process and is neither used nor closed here)."""
-        self._db = self._connect() if self.path.is_file() else None
+        """In a forked process: none of the other's pending entries or used
+        keys. The connection was closed before the fork (``close``): this
+        process opens its own when it needs it."""
+        self._db = None
         self.new = {}
         self.used = set()
 

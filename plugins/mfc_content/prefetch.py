@@ -18,9 +18,9 @@ is equivalent only while nothing listens to the signals ``read_file`` sends
 would not share, so with any listener the news are read here, serially.
 A file whose reading logged anything or failed is read again here, so
 every message and error comes from this process, as in a serial build.
-The Markdown memo: the forked process opens its own database connection,
-writes what it computed, and sends back the keys it used, so this build's
-clean-up keeps them.
+The Markdown memo: its database connection is closed before the fork, the
+forked process opens its own, writes what it computed, and sends back the
+keys it used, so this build's clean-up keeps them.
 
 The output is the serial build's, byte for byte (tests/test_build_identical.py).
 """
@@ -146,6 +146,11 @@ class Prefetch:
         self.finished = False
         sys.stdout.flush()
         sys.stderr.flush()
+        # No SQLite connection crosses the fork (SQLite's rule): the memo's
+        # is closed, and each process opens its own when it needs it.
+        memo = started_memo(self.settings)
+        if memo is not None:
+            memo.close()
         rfd, wfd = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the forked process: read, send, exit
