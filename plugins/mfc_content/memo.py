@@ -79,10 +79,11 @@ def open_cache_db(path: Path, table: str) -> sqlite3.Connection:
     workers), and in SQLite's default mode each commit syncs the disk and
     locks out every reader meanwhile. A commit lost to a power cut is only a
     result to compute again; the file itself stays consistent. Writes begin
-    with ``BEGIN IMMEDIATE``: a transaction that read first and then wants
-    to write, while another process writes, fails at once instead of
-    waiting. A connection never crosses a fork (SQLite's rule): each process
-    opens its own.
+    with ``BEGIN IMMEDIATE``, which waits for the write lock first: a
+    transaction that read before it wrote would fail at once, without
+    waiting, if another process wrote in between. No process uses a
+    connection it inherited through a fork (SQLite's rule): each opens its
+    own.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=WAIT, isolation_level="IMMEDIATE")

@@ -146,8 +146,9 @@ class Prefetch:
         self.finished = False
         sys.stdout.flush()
         sys.stderr.flush()
-        # No SQLite connection crosses the fork (SQLite's rule): the memo's
-        # is closed, and each process opens its own when it needs it.
+        # No SQLite connection crosses this fork (SQLite's rule: never use
+        # one in a forked process, and dropping it there would close it):
+        # the memo's is closed, and each process opens its own.
         memo = started_memo(self.settings)
         if memo is not None:
             memo.close()
