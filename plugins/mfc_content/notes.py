@@ -211,7 +211,6 @@ def write(pelican) -> None:
 
 
 def register() -> None:
-    """Connected by mfc_content's register (its order matters there)."""
+    """Connected by mfc_content's register (``write``: by its finish_last)."""
     signals.initialized.connect(start)
     signals.all_generators_finalized.connect(keep_generators)
-    signals.finalized.connect(write)
