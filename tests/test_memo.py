@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from mfc_content.memo import KEEP_DATABASES, Memo, build_key, open_cache_db
+from mfc_content.memo import KEEP_DATABASES, TABLE, Memo, build_key, open_cache_db
 
 
 def settings_for(tmp_path, **extra):
@@ -79,7 +79,7 @@ def test_old_databases_are_removed_with_the_files_sqlite_keeps_beside_them(tmp_p
     os.utime(oldest.path, (1, 1))
     # A connection still open (a build killed in the middle): WAL mode keeps
     # its journal and shared memory in two files beside the database.
-    held = open_cache_db(oldest.path, "memo (key TEXT PRIMARY KEY, value BLOB)")
+    held = open_cache_db(oldest.path, TABLE)
     held.execute("SELECT count(*) FROM memo").fetchone()
     sidecars = [Path(f"{oldest.path}{suffix}") for suffix in ("-wal", "-shm")]
     assert all(path.exists() for path in sidecars)
@@ -99,12 +99,12 @@ def test_a_cache_another_process_is_writing_in_the_old_mode_is_waited_for(tmp_pa
     (SQLite refuses the switch to WAL mode at once, without waiting)."""
     path = tmp_path / "memo-k.sqlite"
     first = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    first.execute("CREATE TABLE memo (key TEXT PRIMARY KEY, value BLOB)")
+    first.execute(f"CREATE TABLE {TABLE}")
     first.execute("BEGIN IMMEDIATE")
     first.execute("INSERT INTO memo VALUES ('a', x'00')")
     threading.Timer(0.3, first.execute, ("COMMIT",)).start()
     started = time.monotonic()
-    second = open_cache_db(path, "memo (key TEXT PRIMARY KEY, value BLOB)")
+    second = open_cache_db(path, TABLE)
     assert time.monotonic() - started >= 0.25  # it waited for the commit
     assert second.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert second.execute("SELECT key FROM memo").fetchall() == [("a",)]

@@ -44,6 +44,7 @@ VERSIONED = ("pelican", "markdown", "pyyaml", "typogrify", "smartypants")
 FLUSH_EVERY = 256  # new entries held in memory before they are written
 KEEP_DATABASES = 4  # preview, production, and a couple being switched between
 PREFIX = "memo-"
+TABLE = "memo (key TEXT PRIMARY KEY, value BLOB)"  # for open_cache_db
 
 
 def _plain(value: Any) -> Any:
@@ -157,7 +158,7 @@ class Memo:
         self.hits = 0
 
     def _connect(self) -> sqlite3.Connection:
-        return open_cache_db(self.path, "memo (key TEXT PRIMARY KEY, value BLOB)")
+        return open_cache_db(self.path, TABLE)
 
     def _database(self) -> sqlite3.Connection | None:
         """The connection, opened when first needed, if the file exists
