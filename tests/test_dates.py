@@ -35,6 +35,21 @@ def test_ru_date_short():
     assert ru_date(dt.date(2013, 9, 20), "short") == "20.09.2013"
 
 
+def test_ru_date_remembers_days_not_instants():
+    """The same instant is another calendar day in another time zone (two
+    datetimes that compare equal), and one day is shown in several formats:
+    remembering the formatted dates (ru_date is called for every list entry
+    of every page) must keep them apart."""
+    astrakhan = dt.datetime(2025, 1, 1, 1, 30, tzinfo=ASTRAKHAN)
+    utc = astrakhan.astimezone(dt.UTC)
+    assert astrakhan == utc
+    for _ in range(2):
+        assert ru_date(astrakhan) == "1 января 2025 г."
+        assert ru_date(utc) == "31 декабря 2024 г."
+        assert ru_date(astrakhan, "short") == "01.01.2025"
+        assert ru_date(astrakhan.date(), "day_month") == "1 января"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

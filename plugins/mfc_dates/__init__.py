@@ -14,6 +14,7 @@ same on every machine::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from babel.dates import format_date, get_month_names
 from pelican import signals
@@ -36,7 +37,18 @@ def ru_date(value: dt.date, fmt: str = "long") -> str:
     >>> ru_date(dt.date(2013, 9, 20), "short")
     '20.09.2013'
     """
+    if isinstance(value, dt.datetime):
+        value = value.date()  # as format_date takes it: no time zone shift
+    if isinstance(value, dt.date):
+        return _format_day(value, fmt)
     return format_date(value, FORMATS.get(fmt, fmt), locale=LOCALE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_day(day: dt.date, fmt: str) -> str:
+    """ru_date of a day, remembered: a news item's date is shown on its page
+    and again in every list it is in (home page, archives, tags)."""
+    return format_date(day, FORMATS.get(fmt, fmt), locale=LOCALE)
 
 
 def ru_month(value: int | dt.date | tuple, *, capitalize: bool = True) -> str:
