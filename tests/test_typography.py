@@ -7,6 +7,7 @@ difference is visible in the test table and in a failure message.
 import doctest
 
 import pytest
+from markupsafe import Markup
 
 import mfc_typography
 from mfc_typography import (
@@ -184,6 +185,21 @@ def test_typographize_is_idempotent(html, expected):
 def test_private_use_characters_in_the_input_survive():
     text = "в \ue000 и \ue001 - \ue002"
     assert typographize(text).replace(NBSP, " ").replace("—", "-") == text
+
+
+def test_ru_typography_filter_keeps_each_value_s_type():
+    """The theme's filter remembers its results (the contact block's values
+    are the same on every page); a safe value stays safe, a plain one plain,
+    whichever came first."""
+    text = 'г. Астрахань, ул. Бабефа, д. 8 - "МФЦ"'
+    expected = nb("г.~Астрахань, ул.~Бабефа, д.~8~— «МФЦ»")
+    for _ in range(2):
+        safe = ru_typography(Markup(text))
+        plain = ru_typography(text)
+        assert (safe, type(safe)) == (expected, Markup)
+        assert (plain, type(plain)) == (expected, str)
+    assert ru_typography("") == ""
+    assert ru_typography(None) is None
 
 
 def test_docstring_examples_hold():

@@ -26,6 +26,7 @@ available in templates as ``|ru_typography`` (for the contact block).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -441,8 +442,15 @@ def ru_typography(value: str | None) -> Markup | str | None:
     """Jinja filter: typographize a value, keeping it safe for templates."""
     if not value:
         return value
-    result = typographize(str(value))
+    result = _typographized(str(value))
     return Markup(result) if isinstance(value, Markup) else result
+
+
+@functools.lru_cache(maxsize=256)
+def _typographized(text: str) -> str:
+    """typographize, remembered: the theme gives the filter the same few
+    values (the contact block's) on every one of thousands of pages."""
+    return typographize(text)
 
 
 # --- Pelican glue ----------------------------------------------------------
