@@ -58,15 +58,11 @@ TYPOGRIFY = True
 # Keep typogrify's widont only: its other filters are English typography.
 TYPOGRIFY_OMIT_FILTERS = ["amp", "smartypants", "caps", "initial_quotes"]
 TYPOGRIFY_IGNORE_TAGS = ["pre", "code", "kbd", "script", "style"]
-# Pelican's Jinja options, and auto_reload off: each build is a process of
-# its own, so a template never changes while one runs, and Jinja otherwise
-# checks the file of every template a page uses (6-7) on every page.
-JINJA_ENVIRONMENT = {
-    "trim_blocks": True,
-    "lstrip_blocks": True,
-    "extensions": [],
-    "auto_reload": False,
-}
+# Jinja's auto_reload off (Pelican adds its own defaults to this): each
+# build is a process of its own, so a template never changes while one
+# runs, and Jinja otherwise checks the file of every template a page uses
+# (6-7) on every page.
+JINJA_ENVIRONMENT = {"auto_reload": False}
 
 # --- URLs (all ASCII, directory-style) -----------------------------------
 ARTICLE_URL = "news/{date:%Y}/{slug}/"

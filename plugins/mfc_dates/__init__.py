@@ -39,9 +39,9 @@ def ru_date(value: dt.date, fmt: str = "long") -> str:
     """
     if isinstance(value, dt.datetime):
         value = value.date()  # as format_date takes it: no time zone shift
-    if isinstance(value, dt.date):
-        return _format_day(value, fmt)
-    return format_date(value, FORMATS.get(fmt, fmt), locale=LOCALE)
+    if not isinstance(value, dt.date):  # None is today: not remembered
+        return _format_day.__wrapped__(value, fmt)
+    return _format_day(value, fmt)
 
 
 @functools.lru_cache(maxsize=4096)
