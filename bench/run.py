@@ -10,6 +10,8 @@ then, REPEAT times, interleaved so that noise from other work on the machine
 falls on all of them alike, times and measures the peak memory of
 
 1. plain Pelican 4.12 (simple theme, no plugins, no typogrify), output empty;
+   and, for comparison only, the same with Pelican's own ``TYPOGRIFY = True``
+   (the issue's "42 s with typogrify": our build typesets every text too);
 2. ``invoke publish`` (our full production build), output (both copies,
    plugins/mfc_content/reuse.py) and cache empty; old outputs and caches are
    moved aside and deleted only after the last measurement (``discard``);
@@ -78,6 +80,7 @@ PROJECT_DIRS = ("plugins", "theme")
 
 STEPS = (
     ("plain", "plain Pelican 4.12, cold (reference)"),
+    ("plain_typogrify", "plain Pelican 4.12 with typogrify, cold (for comparison)"),
     ("cold", "ours: `invoke publish`, cold"),
     ("warm", "ours: `invoke publish`, nothing changed"),
     ("edit", "ours: `invoke publish` after editing one item"),
@@ -164,6 +167,15 @@ def prepare(n: int, work: Path) -> tuple[Path, Path]:
     generate(n, site / "content", "ours")
     generate(n, work / "plain", "plain")
     return site, work / "plain"
+
+
+def plain_command(plain: Path, output: Path, typogrify: bool = False) -> list[str]:
+    """Plain Pelican on the plain corpus; with ``typogrify``, Pelican's own
+    TYPOGRIFY setting on (its ``-e``), nothing else changed."""
+    args = ["-s", str(HERE / "plainconf.py"), "-o", str(output)]
+    if typogrify:
+        args += ["-e", "TYPOGRIFY=true"]
+    return [PYTHON, "-m", "pelican", str(plain), *args]
 
 
 def edited_item(site: Path) -> Path:
@@ -273,8 +285,9 @@ def run_size(
 
     for rep in range(repeat):
         discard(plain_out, work)
-        plain_args = ["-s", str(HERE / "plainconf.py"), "-o", str(plain_out)]
-        run("plain", [PYTHON, "-m", "pelican", str(plain), *plain_args], work)
+        run("plain", plain_command(plain, plain_out), work)
+        discard(plain_out, work)
+        run("plain_typogrify", plain_command(plain, plain_out, typogrify=True), work)
         for name in ("output", "output.spare", "cache"):  # a cold build
             discard(site / name, work)
         target.write_text(original, encoding="utf-8")
@@ -392,6 +405,7 @@ def svg_plot(results: list[dict]) -> str:
         "#7f6000",
         "#34495e",
         "#d35400",
+        "#7f8c8d",
     ]
 
     def x(n: float) -> float:
@@ -424,7 +438,7 @@ def svg_plot(results: list[dict]) -> str:
         points = " ".join(
             f"{x(r['n']):.1f},{y(r['steps'][key]['seconds']):.1f}" for r in results
         )
-        dash = ' stroke-dasharray="6 4"' if key == "plain" else ""
+        dash = ' stroke-dasharray="6 4"' if key.startswith("plain") else ""
         for r in results:  # a dot per measurement (one N draws no line)
             out.append(
                 f'<circle cx="{x(r["n"]):.1f}" cy="{y(r["steps"][key]["seconds"]):.1f}"'

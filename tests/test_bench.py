@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate
+from run import plain_command
 
 from mfc_content.build import run_check
 
@@ -59,6 +60,27 @@ def test_the_plain_flavour_has_the_same_items_in_pelican_metadata(tmp_path):
     )
 
 
+def test_the_comparison_build_is_plain_pelican_with_its_typogrify_on(tmp_path):
+    generate(20, tmp_path / "plain", "plain")
+    pages = {}
+    for typogrify in (False, True):
+        out = tmp_path / f"out-{typogrify}"
+        subprocess.run(
+            plain_command(tmp_path / "plain", out, typogrify),
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+        pages[typogrify] = {
+            str(p.relative_to(out)): p.read_text(encoding="utf-8")
+            for p in out.rglob("*.html")
+        }
+    assert pages[True].keys() == pages[False].keys()  # the same site
+    for name, page in pages[True].items():
+        if name.startswith("news/"):  # typogrify's widont: no last word alone
+            assert page.count("&nbsp;") > pages[False][name].count("&nbsp;"), name
+
+
 def test_quick_run_reports_every_step_with_ratios(tmp_path):
     report = tmp_path / "report"
     result = subprocess.run(
@@ -78,6 +100,7 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
     steps = size["steps"]
     assert list(steps) == [
         "plain",
+        "plain_typogrify",
         "cold",
         "warm",
         "edit",
@@ -93,9 +116,9 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         assert step["seconds"] > 0
         assert step["peak_rss_mib"] > 10  # a real Python process was measured
     text = (report / "README.md").read_text(encoding="utf-8")
-    assert text.count("| 200 |") == 10
+    assert text.count("| 200 |") == 11
     assert "| preview: edited page served |" in text
     assert "edited page visible in the preview" in text
     assert "cores" in text
     svg = ET.parse(report / "time.svg").getroot()
-    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 10
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 11
