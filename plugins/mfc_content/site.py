@@ -278,6 +278,16 @@ class Report:
         return "\n".join(lines)
 
 
+def ignore_matcher(patterns):
+    """One compiled regex for Pelican's ``IGNORE_FILES`` shell patterns: its
+    ``match`` is a name's answer (not None: ignored). The content folder's
+    listing asks it of every name, twenty thousand at ten thousand items."""
+    if not patterns:
+        return lambda name: None
+    joined = "|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+    return re.compile(joined).match
+
+
 class SiteCheck:
     """Checks a content folder with the given (Pelican) settings.
 
@@ -304,6 +314,7 @@ class SiteCheck:
         self.static_paths = tuple(settings.get("STATIC_PATHS", ["images"]))
         self.contact = settings.get("CONTACT_BLOCK", "blocks/contact.md")
         self.ignore = tuple(settings.get("IGNORE_FILES", [".*"]))
+        self._ignore = ignore_matcher(self.ignore)
         self.markdown_config = markdown_config(settings)
         self.markdown = markdown_factory(self.markdown_config)
         self.article_url = settings.get("ARTICLE_URL")
@@ -355,7 +366,7 @@ class SiteCheck:
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def _ignored(self, name: str) -> bool:
-        return any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore)
+        return self._ignore(name) is not None
 
     def _walk(self) -> list[str]:
         found = []
@@ -755,12 +766,19 @@ class SiteCheck:
         pages = max(1, -(-len(published) // per_page))
         index = _format_url(s.get("INDEX_URL"))
         known |= {f"{index}page/{n}/" for n in range(2, pages + 1)}
+        # Each year, month and tag once (ten thousand items share a few
+        # hundred of them); a year's address from any date in it.
+        years, months, tags = {}, {}, set()
         for item in published:
-            known.add(_format_url(s.get("YEAR_ARCHIVE_URL"), date=item.date))
-            known.add(f"{index}{item.date:%Y/%m}/")  # month archives
-            for tag in item.values.get("tags", []):
-                tag_slug = suggest_slug(tag, self.ctx.slug_subs)
-                known.add(_format_url(s.get("TAG_URL"), slug=tag_slug))
+            years.setdefault(item.date.year, item.date)
+            months.setdefault((item.date.year, item.date.month), item.date)
+            tags.update(item.values.get("tags", ()))
+        for date in years.values():
+            known.add(_format_url(s.get("YEAR_ARCHIVE_URL"), date=date))
+        known |= {f"{index}{date:%Y/%m}/" for date in months.values()}  # months
+        for tag in tags:
+            tag_slug = suggest_slug(tag, self.ctx.slug_subs)
+            known.add(_format_url(s.get("TAG_URL"), slug=tag_slug))
         known |= {"search/"}
         return {k for k in known if k is not None}
 
