@@ -110,3 +110,15 @@ def test_a_cache_another_process_is_writing_in_the_old_mode_is_waited_for(tmp_pa
     assert second.execute("SELECT key FROM memo").fetchall() == [("a",)]
     second.close()
     first.close()
+
+
+def test_how_a_build_runs_is_not_part_of_the_key(tmp_path):
+    # The full build runs Pelican's command line (which adds DEBUG) with two
+    # processes and the search index; the preview's page of one item and
+    # the fast rebuild run Pelican in-process, with one process and no
+    # index. They all make the same text, and find each other's entries.
+    settings = settings_for(tmp_path)
+    full = {**settings, "DEBUG": False, "RENDER_PROCESSES": 2, "SEARCH_INDEX": True}
+    quick = {**settings, "RENDER_PROCESSES": 1, "SEARCH_INDEX": False}
+    assert build_key(full) == build_key(quick)
+    assert build_key({**quick, "TYPOGRIFY": True}) != build_key(quick)

@@ -38,8 +38,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-# Settings that say where a build writes, not what it makes.
-VOLATILE_SETTINGS = ("OUTPUT_PATH", "CACHE_PATH")
+# Settings that say where a build writes or how it runs, not what the text
+# transformations make. The preview's page of one item (quick.py) and the
+# fast rebuild (fast.py) run Pelican with one process, no search index and
+# without its command line (which adds DEBUG): they find the full build's
+# entries.
+VOLATILE_SETTINGS = (
+    "OUTPUT_PATH",
+    "CACHE_PATH",
+    "RENDER_PROCESSES",
+    "SEARCH_INDEX",
+    "DEBUG",
+)
 VERSIONED = ("pelican", "markdown", "pyyaml", "typogrify", "smartypants")
 FLUSH_EVERY = 256  # new entries held in memory before they are written
 KEEP_DATABASES = 4  # preview, production, and a couple being switched between
