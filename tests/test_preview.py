@@ -263,3 +263,35 @@ def test_saved_draft_is_served_first_marked_as_a_draft(livereload):
     wait_for(lambda: builds(log) > built, what="the full build")
     full = (root / "output/news/2020/testovaia-novost-4/index.html").read_bytes()
     assert full == quick
+
+
+def test_a_save_during_a_whole_build_stops_it_and_the_next_build_has_both(livereload):
+    root, base, log = livereload
+    url = base + MIDDLE_URL
+    wait_for(lambda: "Сайт собран" in log.read_text("utf-8"), what="the first build")
+    built = builds(log)
+    new = root / "content/news/2020/2020-05-15-testovaia-novost-5.md"
+    new.write_text(
+        NEWS_TEMPLATE.format(n=5, month=5, day=15, tag="приём"), encoding="utf-8"
+    )
+    # A new file: a whole build, which takes seconds; while it runs, the
+    # editor saves another item.
+    wait_for(
+        lambda: "Сайт собирается целиком" in log.read_text("utf-8"),
+        what="the whole build",
+    )
+    item = root / EXTRA[2]
+    item.write_text(
+        item.read_text(encoding="utf-8")
+        + "\nПриём ведётся без предварительной записи.\n",
+        "utf-8",
+    )
+    wait_for(lambda: "предварительной" in fetch(url)[1], what="the edited page")
+    wait_for(lambda: builds(log) > built, what="the next build")
+    assert builds(log) == built + 1  # the stopped build swapped nothing in
+    assert fetch(f"{base}/news/2020/testovaia-novost-5/")[0] == 200
+    assert "предварительной" in fetch(url)[1]
+    assert "/news/2020/testovaia-novost-5/" in fetch(f"{base}/news/")[1]
+    wait_for(
+        lambda: not list(root.glob("output.staging-*")), what="the staging removed"
+    )

@@ -115,9 +115,19 @@ def neighbours(item: Item, everything: dict[str, Item], preview: bool) -> set[st
 
 
 def render_one(
-    settings: dict, rel: str, snapshot: dict[str, Item], output: Path, *, out, err
+    settings: dict,
+    rel: str,
+    snapshot: dict[str, Item],
+    output: Path,
+    *,
+    out,
+    err,
+    ready=lambda: True,
 ) -> int:
-    """Check and render content/`rel` into `output` (see the module doc)."""
+    """Check and render content/`rel` into `output` (see the module doc).
+
+    `ready()` is asked before the page is put in place; False: it is not
+    (the preview's build being stopped has not ended, see preview.py)."""
     content = Path(settings["PATH"])
     check = SiteCheck(content, settings, current_time(settings["TIMEZONE"]))
     report = check.run_one(rel, list(snapshot.values()))
@@ -142,6 +152,8 @@ def render_one(
                 print(f"(быстрый просмотр) {record.getMessage()}", file=err)
             return NOT_QUICK
         (page,) = written.values()
+        if not ready():
+            return NOT_QUICK
         place(private / page.save_as, output / page.save_as)
         return WRITTEN
     finally:
@@ -208,12 +220,23 @@ def render(
 
 
 def _only(generator, wanted: set[str]):
-    """get_files for the ArticlesGenerator: only the wanted news files."""
+    """get_files for the ArticlesGenerator: only the wanted news files. Each
+    is handed to Pelican's own get_files by name (it keeps those that exist
+    and that it reads), so the archive's ten thousand files are not listed."""
     original = generator.get_files
 
     def get_files(paths, exclude=None, extensions=None):
-        found = original(paths, exclude=exclude, extensions=extensions)
-        return {f for f in found if Path(f).as_posix() in wanted}
+        roots = tuple(  # "" is the whole content folder
+            p.rstrip("/") + "/" if p.strip("/") else ""
+            for p in ([paths] if isinstance(paths, str) else paths)
+        )
+        excluded = tuple(e.rstrip("/") + "/" for e in exclude or ())
+        named = [
+            rel
+            for rel in sorted(wanted)
+            if rel.startswith(roots) and not rel.startswith(excluded)
+        ]
+        return original(named, exclude=exclude, extensions=extensions)
 
     return get_files
 
