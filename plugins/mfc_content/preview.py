@@ -33,7 +33,6 @@ whole site (lists, tags, search) seconds later.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import gc
 import io
 import json
@@ -50,7 +49,7 @@ from pathlib import Path
 
 from .build import load_settings, same_stream
 from .quick import CONTENT_ERROR, WRITTEN, quick_candidate, render_one
-from .site import Item
+from .site import Item, ignore_matcher
 
 # The inotify watcher: act when this long (ms) has passed without another
 # event, so an editor's save (often rename, write and close: system calls a
@@ -94,7 +93,9 @@ class Preview:
         self.content = Path(self.settings["PATH"]).resolve()
         self.output = Path(self.settings["OUTPUT_PATH"]).resolve()
         self.out, self.err = out or sys.stdout, err or sys.stderr
-        self.ignore = tuple(self.settings.get("IGNORE_FILES", [])) + IGNORED_NAMES
+        self.ignored = ignore_matcher(
+            [*self.settings.get("IGNORE_FILES", []), *IGNORED_NAMES]
+        )
         self.snapshot: dict[str, Item] | None = None
         self.dirty: set[Path] = set()  # changed since the snapshot's check
         self.pending: set[Path] = set()  # changed, not handled yet
@@ -125,7 +126,7 @@ class Preview:
         if "__pycache__" in parts or ".git" in parts:
             return False
         name = parts[-1] if parts else ""
-        return not any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore)
+        return self.ignored(name) is None
 
     # --- Events (all on the server's IOLoop thread) ---------------------------
 
