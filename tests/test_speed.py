@@ -146,3 +146,53 @@ def test_category_and_author_lists_answer_in_by_identity():
     ]
     assert all(list(after[name][1]) == list(before[name][1]) for name in before)
     assert [len(dates) for dates, _ in after.values()] == [len(news), 100, 300]
+
+
+def news_items(count: int) -> list:
+    from pelican.contents import Article  # noqa: PLC0415
+    from pelican.settings import DEFAULT_CONFIG  # noqa: PLC0415
+
+    return [
+        Article(
+            f"<p>Текст {n}</p>",
+            metadata={"title": f"Новость {n}", "date": dt.datetime(2024, 1, 1 + n)},
+            settings=DEFAULT_CONFIG,
+            source_path=f"news/2024/n{n}.md",
+        )
+        for n in range(count)
+    ]
+
+
+def test_neighbours_are_pelican_neighbors_own_and_leave_the_items_as_they_were():
+    """pelican-neighbors sets its attributes through the tables beside the
+    items: each item reads them as before, and no item gains an attribute
+    of its own (which would cost each one a dictionary of its own)."""
+    from pelican.plugins.neighbors.neighbors import neighbors  # noqa: PLC0415
+
+    from mfc_content import notes  # noqa: PLC0415
+
+    speed.keep_neighbours_beside()
+    newest_first = news_items(3)[::-1]
+    own = [set(vars(item)) for item in newest_first]
+    category = SimpleNamespace(name="news")
+    footprint_alone = notes.footprint(newest_first[1])
+    neighbors(
+        SimpleNamespace(
+            articles=newest_first, categories=[(category, list(newest_first))]
+        )
+    )
+    newest, middle, oldest = newest_first
+    assert (middle.next_article, middle.prev_article) == (newest, oldest)
+    assert newest.next_article is None
+    assert oldest.prev_article is None
+    assert middle.next_article_in_category is newest
+    assert [set(vars(item)) for item in newest_first] == own
+    # The fast rebuild's footprint still sees them.
+    assert speed.beside(middle)["prev_article"] is oldest
+    assert notes.footprint(middle) != footprint_alone
+    # An item no plugin gave neighbours has none, as before.
+    (alone,) = news_items(1)
+    assert not hasattr(alone, "next_article")
+    del middle.prev_article
+    assert not hasattr(middle, "prev_article")
+    assert middle.next_article is newest

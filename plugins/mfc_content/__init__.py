@@ -50,6 +50,7 @@ from .speed import (
     freeze_urls,
     group_period_archives,
     index_item_lists,
+    keep_neighbours_beside,
     parallel_articles,
     serial_articles,
     thaw_urls,
@@ -225,6 +226,7 @@ def register() -> None:
     signals.initialized.connect(forget_checks)
     signals.initialized.connect(forget_memos)
     signals.initialized.connect(thaw_urls)
+    signals.initialized.connect(keep_neighbours_beside)
     signals.initialized.connect(parallel_articles)
     signals.initialized.connect(parallel_reading)
     signals.initialized.connect(cache_slugs)

@@ -43,10 +43,8 @@ log = logging.getLogger(__name__)
 
 ENV = "MFC_BUILD_NOTES"
 # Attributes that are not part of what other pages show: the text itself,
-# Pelican's shared context and settings, and caches of computed URLs.
-NOT_FOOTPRINT = frozenset(
-    {"_content", "_context", "settings", "_mfc_url_settings", "_summary"}
-)
+# and Pelican's shared context and settings.
+NOT_FOOTPRINT = frozenset({"_content", "_context", "settings", "_summary"})
 
 DEPTH = 6  # nested values deeper than this are not looked into
 
@@ -161,9 +159,12 @@ def describe(value, depth: int = 0):
 
 def footprint(item: Content) -> str:
     """The digest of what other pages can show of `item` (module doc)."""
+    from .speed import beside  # noqa: PLC0415  (speed.py imports this module)
+
+    attributes = {**vars(item), **beside(item)}  # the neighbours: kept beside
     parts = [
         (key, describe(value))
-        for key, value in sorted(vars(item).items())
+        for key, value in sorted(attributes.items())
         if key not in NOT_FOOTPRINT
     ]
     # What the lists show: the summary, or the text's beginning (memoized by
