@@ -5,16 +5,19 @@ import sqlite3
 from types import SimpleNamespace
 
 import brotli
+import pytest
 
 from mfc_precompress import (
     CACHE_FILE,
     Background,
     _levels,
     _settings,
+    brotli_bytes,
     compress_many,
     compress_tree,
     finish,
     precompress,
+    window_bits,
 )
 
 PAGE = ("<p>Многофункциональный центр «Мои документы» — новости.</p>\n" * 40).encode()
@@ -69,8 +72,38 @@ def test_pages_use_the_page_quality_and_assets_the_asset_quality(tmp_path):
     precompress(site, tmp_path / "cache.sqlite", settings)
     page = (site / "news/index.html.br").read_bytes()
     style = (site / "site.css.br").read_bytes()
-    assert page == brotli.compress(PAGE, mode=brotli.MODE_TEXT, quality=1)
-    assert style == brotli.compress(STYLE, mode=brotli.MODE_TEXT, quality=11)
+    assert page == brotli.compress(
+        PAGE, mode=brotli.MODE_TEXT, quality=1, lgwin=window_bits(len(PAGE))
+    )
+    assert style == brotli.compress(
+        STYLE, mode=brotli.MODE_TEXT, quality=11, lgwin=window_bits(len(STYLE))
+    )
+
+
+def brotli_window(copy: bytes) -> int:
+    """The window a Brotli stream declares (RFC 7932, 9.1: WBITS)."""
+    bits = int.from_bytes(copy[:2], "little")
+    if not bits & 1:
+        return 16
+    if (n := bits >> 1 & 7) != 0:
+        return 17 + n
+    return 17 if (m := bits >> 4 & 7) == 0 else 8 + m
+
+
+@pytest.mark.parametrize("size", [300, 20_000, 32_752, 32_753, 300_000, 5_000_000])
+def test_a_copy_has_the_smallest_window_that_holds_the_file_and_loses_nothing(
+    tmp_path, size
+):
+    text = "Новость МФЦ №{}: приём документов по записи. "
+    data = "".join(map(text.format, range(size // 40 + 1))).encode()[:size]
+    copy = brotli_bytes(data, 8)
+    assert brotli.decompress(copy) == data
+    window = brotli_window(copy)
+    assert 2**window - 16 >= size or window == 22
+    assert window == 10 or 2 ** (window - 1) - 16 < size
+    default = brotli.compress(data, mode=brotli.MODE_TEXT, quality=8)
+    assert brotli_window(default) == 22
+    assert len(copy) <= len(default) * 1.005
 
 
 def copies_of(site):
