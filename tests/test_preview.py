@@ -289,6 +289,7 @@ def test_a_save_during_a_whole_build_stops_it_and_the_next_build_has_both(livere
     wait_for(lambda: "предварительной" in fetch(url)[1], what="the edited page")
     wait_for(lambda: builds(log) > built, what="the next build")
     assert builds(log) == built + 1  # the stopped build swapped nothing in
+    assert "сайт будет собран заново" in log.read_text("utf-8")
     assert fetch(f"{base}/news/2020/testovaia-novost-5/")[0] == 200
     assert "предварительной" in fetch(url)[1]
     assert "/news/2020/testovaia-novost-5/" in fetch(f"{base}/news/")[1]

@@ -307,6 +307,7 @@ class Preview:
         # Its check may have finished: then its view of the site is good.
         self.read_snapshot(snapshot)
         self.need_full = True
+        self.say("Файлы изменились во время сборки — сайт будет собран заново.")
 
     def stopped(self) -> None:
         """The build told to stop has ended (it may have finished first)."""
