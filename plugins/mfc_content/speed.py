@@ -226,8 +226,7 @@ def keep_neighbours_beside(pelican=None) -> None:
 
 def beside(item) -> dict:
     """The attributes kept beside ``item``, by name."""
-    kept = type(item).__dict__.get(NEIGHBOUR_ATTRIBUTES[0])
-    values = kept.table.get(item) if isinstance(kept, Beside) else None
+    values = _neighbours.get(item)
     if values is None:
         return {}
     return {
