@@ -5,6 +5,8 @@ difference is visible in the test table and in a failure message.
 """
 
 import doctest
+import random
+import re
 
 import pytest
 from markupsafe import Markup
@@ -303,3 +305,97 @@ def test_reader_output_is_typographized_once_and_cached(tmp_path):
     cached = Readers(settings, "article").read_file(str(content), "item.md")
     assert cached.title == item.title
     assert cached.content == item.content
+
+
+# --- Speed without a different result ------------------------------------
+# The rules' regexes start with a character class or a literal, so Python's
+# engine can skip ahead (mfc_typography, "Rules"). These are the same rules
+# written the plain way, look-behind first: each fast one must find exactly
+# what its plain one finds.
+_NB = r"[^\s\ue001]"
+_NUMBER = r"\d+(?:[:.,]\d+)?"
+PLAIN_RULES = {
+    ranges: lambda t: re.sub(
+        rf"(?<![\w.,:\-\u2013])({_NUMBER})[ \u00a0]?[\-\u2013\u2014][ \u00a0]?"
+        rf"({_NUMBER})(?![\w\-\u2013]|[.,:]\d)",
+        "\\1\u2013\\2",
+        t,
+    ),
+    dashes: lambda t: re.sub(
+        rf"(?<={_NB})\s+(?:-{{1,3}}|[\u2013\u2014])(?=\s)", NBSP + "\u2014", t
+    ),
+    abbreviations: lambda t: re.sub(
+        r"(?<![\w.\-])(?<!\d\s)([а-я]{1,5})\.\s+(?=[\w«\"\ue000\ue002])",
+        lambda m: m[1] + "." + NBSP if m[1] in mfc_typography.ABBREVIATIONS else m[0],
+        t,
+    ),
+    initials: lambda t: re.sub(
+        r"(?<!\w)([А-ЯЁ]\.)\s*(?=[А-ЯЁ]\.)"
+        r"|(?<!\w)([А-ЯЁ]\.)\s+(?=[А-ЯЁ][а-яё])"
+        r"|(?<!\w)([А-ЯЁ][а-яё]+)\s+(?=[А-ЯЁ]\.\s*[А-ЯЁ]\.)",
+        lambda m: (m[1] or m[2] or m[3]) + NBSP,
+        t,
+    ),
+    short_words: lambda t: re.sub(
+        rf"(?<![\w\-.])([а-яё]{{1,2}}|[А-ЯЁ][а-яё]?)\s+(?={_NB})", "\\1" + NBSP, t
+    ),
+}
+RULE_ATOMS = (
+    *("а", "б", "в", "И", "Ё", "ё", "г", "ул", "просп", "корп", "т", "ст", "мкр"),
+    *("Иванов", "x", "_", "7", "12", "2013", "9:00", "1.5", ":", ",", ".", "-"),
+    *("--", "---", "\u2013", "\u2014", " ", "  ", "\n", NBSP, "«", '"', "А.", "с."),
+    *(mfc_typography.INLINE, mfc_typography.BLOCK, mfc_typography.OPAQUE),
+)
+
+
+def random_texts(atoms, count, longest, seed):
+    """Deterministic strings of atoms, from empty to ``longest`` atoms."""
+    rnd = random.Random(seed)
+    for _ in range(count):
+        yield "".join(rnd.choice(atoms) for _ in range(rnd.randint(0, longest)))
+
+
+@pytest.mark.parametrize("rule", PLAIN_RULES, ids=lambda rule: rule.__name__)
+def test_a_fast_rule_finds_what_its_plain_pattern_finds(rule):
+    plain = PLAIN_RULES[rule]
+    samples = [text for _, text, _ in RULE_CASES] + [
+        "Форум прошёл в г. Ельце 18 - 19 сентября, пн-пт 9:00 - 18:00, И.И. Иванов."
+    ]
+    for text in [*samples, *random_texts(RULE_ATOMS, 8000, 25, seed=7)]:
+        assert rule(text) == plain(text), repr(text)
+
+
+WIDONT_ATOMS = (
+    *("a", "б", "слово", ".", " ", "  ", "\n", "\t", NBSP, "<", ">"),
+    *("<p>", "</p>", "</P>", "<li>", "</li>", "</h2>", "</h7>", "</dd>", "</dt>"),
+    *("<em>", "</em>", "<b>", "</b>", "<i>", "</i>", "<strong>", "</strong>"),
+    *("</span>", "</span >", "<br>", '<a href="x">', "</a>", '<abbr title="t">'),
+    *("<div>", "</div>", "<b x<y>"),
+)
+
+
+@pytest.mark.parametrize("look_back", [1, 3, 8, 9, 10, 16, 256])
+def test_fast_widont_gives_typogrify_s_widont_result(monkeypatch, look_back):
+    from typogrify.filters import widont  # noqa: PLC0415
+
+    monkeypatch.setattr(mfc_typography, "WIDONT_LOOK_BACK", look_back)
+    samples = [typographize(html) for html, _ in HTML_CASES] + [
+        "<p>Форум прошёл в Ельце</p>\n<ul>\n<li>первый пункт</li>\n<li>ещё</li>\n</ul>",
+        '<p>Читайте <a href="/x/">новость дня</a>.</p><p><em>Итоги года </em> </p>',
+    ]
+    for text in [*samples, *random_texts(WIDONT_ATOMS, 6000, 40, seed=look_back)]:
+        assert mfc_typography.fast_widont(text) == widont(text), repr(text)
+
+
+def test_a_build_s_typogrify_pass_is_typogrify_s_own():
+    from pelican.settings import read_settings  # noqa: PLC0415
+    from typogrify.filters import typogrify  # noqa: PLC0415
+
+    settings = read_settings(str(ROOT / "pelicanconf.py"))
+    settings[mfc_typography.TYPOGRIFY_HERE] = True
+    finish = mfc_typography._finisher(settings)
+    ignore = settings["TYPOGRIFY_IGNORE_TAGS"]
+    omit = dict.fromkeys(settings["TYPOGRIFY_OMIT_FILTERS"], False)
+    atoms = (*WIDONT_ATOMS, "<pre>", "</pre>", "<code>", "</code>", '"', " - ")
+    for text in random_texts(atoms, 4000, 30, seed=11):
+        assert finish(text) == typogrify(typographize(text), ignore, **omit), text
