@@ -399,3 +399,61 @@ def test_a_build_s_typogrify_pass_is_typogrify_s_own():
     atoms = (*WIDONT_ATOMS, "<pre>", "</pre>", "<code>", "</code>", '"', " - ")
     for text in random_texts(atoms, 4000, 30, seed=11):
         assert finish(text) == typogrify(typographize(text), ignore, **omit), text
+
+
+# The masking regex written the plain way: look-behinds first, one
+# case-insensitive pattern (mfc_typography, "Protected fragments").
+_SEP = r"[ \u00a0\-]"
+PLAIN_PHONE = (
+    rf"\+\d{{1,3}}(?:[ \u00a0()\-]{{0,2}}\d){{9,12}}(?!\d)"
+    rf"|(?<![\d+])8{_SEP}?\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
+    rf"|(?<![\d+])8{_SEP}800(?:{_SEP}?\d){{7}}(?!\d)"
+    rf"|(?<![\d+(])\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
+    r"|(?<![\w+\-])\d{1,3}(?:-\d{2}){2}(?![\w\-])"
+)
+PLAIN_URL = r"(?:https?|ftp)://[^\s<>\"«»]+|(?<![\w.@])www\.[^\s<>\"«»]+"
+PLAIN_EMAIL = r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
+
+
+def plain_mask_re(urls, emails):
+    tag = mfc_typography.TAG[1:]
+    skip = "|".join(mfc_typography.SKIP_TAGS)
+    opaque = (
+        [PLAIN_EMAIL] * emails + [PLAIN_URL] * urls + [PLAIN_PHONE, "[\ue000-\ue002]"]
+    )
+    return re.compile(
+        rf"(?P<skip><(?P<skipname>{skip})\b{tag}.*?</(?P=skipname)\s*>)"
+        r"|(?P<comment><!--.*?-->|<![^>]*>|<\?[^>]*>)"
+        rf"|(?P<tag></?(?P<tagname>[a-zA-Z][\w:\-]*){tag})"
+        rf"|(?P<opaque>{'|'.join(opaque)})",
+        re.S | re.I,
+    )
+
+
+MASK_ATOMS = (
+    *("<p>", "</p>", "<CODE>", "</code>", "<code x='>'>", "</CODE >", "<pre>"),
+    *("</pre>", "<svg>", "</svg>", "<Kbd>", "</kbd>", "<!-- c -->", "<!x>", "<?p?>"),
+    *('<a href="http://x.ru">', "</a>", "<b x='<'>", "<", ">", '"', "'", "«"),
+    *("http://", "HTTPS://", "ftp://", "www.", "WWW.", "w", "ſ", "x", "а", "_"),
+    *("@", "mail", ".", "-", "+7", "8", "800", "(", ")", " ", NBSP, "12", "3"),
+    *("-45", "8512", "668-807", mfc_typography.INLINE, mfc_typography.OPAQUE),
+    *("8-800-100-70-10", "8 (8512) 66-88-07", "(8512) 66-88-07", "+7 8512 668-807"),
+)
+
+
+@pytest.mark.parametrize("urls", [False, True])
+@pytest.mark.parametrize("emails", [False, True])
+def test_the_fast_mask_finds_what_the_plain_mask_finds(urls, emails):
+    fast = mfc_typography.MASK_RES[urls, emails]
+    plain = plain_mask_re(urls, emails)
+    samples = [html for html, _ in HTML_CASES]
+    for text in [*samples, *random_texts(MASK_ATOMS, 8000, 30, seed=urls + 2 * emails)]:
+        found = [
+            (m.span(), m["tagname"], m["skipname"], m["comment"] is None)
+            for m in fast.finditer(text)
+        ]
+        wanted = [
+            (m.span(), m["tagname"], m["skipname"], m["comment"] is None)
+            for m in plain.finditer(text)
+        ]
+        assert found == wanted, repr(text)

@@ -85,43 +85,52 @@ SKIP_BLOCK_TAGS = ("pre", "script", "style", "textarea")
 SKIP_TAGS = SKIP_INLINE_TAGS + SKIP_BLOCK_TAGS
 
 # --- Protected fragments -------------------------------------------------
+# Every alternative of the masking regex starts with a literal or a
+# character class, its look-behind (if any) after that first character:
+# Python's engine then rejects most positions of the text at the first
+# character, which makes the scan two to three times faster. Letters are
+# matched in either case, as re.IGNORECASE would ("ſ" is an "s" to it).
+#
 # A telephone number, as people write them in Russia: +7 8512 668-807,
 # 8 (8512) 66-88-07, 8-800-100-70-10, 66-88-07. The digit counts keep
 # ranges (2013-2026) and dates (2013-09-20) out.
 _SEP = r"[ \u00a0\-]"
 PHONE = (
     rf"\+\d{{1,3}}(?:[ \u00a0()\-]{{0,2}}\d){{9,12}}(?!\d)"
-    rf"|(?<![\d+])8{_SEP}?\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
-    rf"|(?<![\d+])8{_SEP}800(?:{_SEP}?\d){{7}}(?!\d)"
-    rf"|(?<![\d+(])\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
-    r"|(?<![\w+\-])\d{1,3}(?:-\d{2}){2}(?![\w\-])"
+    rf"|8(?<![\d+]8){_SEP}?\(\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
+    rf"|8(?<![\d+]8){_SEP}800(?:{_SEP}?\d){{7}}(?!\d)"
+    rf"|\((?<![\d+(]\()\d{{3,5}}\)(?:{_SEP}{{0,2}}\d){{5,7}}(?!\d)"
+    r"|\d(?<![\w+\-]\d)\d{0,2}(?:-\d{2}){2}(?![\w\-])"
 )
-URL = r"(?:https?|ftp)://[^\s<>\"«»]+|(?<![\w.@])www\.[^\s<>\"«»]+"
-EMAIL = r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
+URL = (
+    r"(?:[hH][tT][tT][pP][sSſ]?|[fF][tT][pP])://[^\s<>\"«»]+"
+    r"|[wW](?<![\w.@][wW])[wW][wW]\.[^\s<>\"«»]+"
+)
+EMAIL = r"[\w.+\-](?<![\w.+\-][\w.+\-])[\w.+\-]*@[\w\-]+(?:\.[\w\-]+)+"
 TAG = r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
 
 
 def _mask_re(*, urls: bool, emails: bool) -> re.Pattern:
     """The masking regex; URL and e-mail patterns only where the text can
     hold one (they are the costly part of the scan)."""
-    opaque = [PHONE_GUARDED, r"[\ue000-\ue002]"]
+    opaque = [PHONE, r"[\ue000-\ue002]"]
     if urls:
         opaque.insert(0, URL)
     if emails:
         opaque.insert(0, EMAIL)
     return re.compile(
         rf"""
-        (?P<skip><(?P<skipname>{"|".join(SKIP_TAGS)})\b{TAG[1:]}.*?</(?P=skipname)\s*>)
-        |(?P<comment><!--.*?-->|<![^>]*>|<\?[^>]*>)
-        |(?P<tag></?(?P<tagname>[a-zA-Z][\w:\-]*){TAG[1:]})
-        |(?P<opaque>{"|".join(opaque)})
+        <(?i:
+            (?P<skipname>{"|".join(SKIP_TAGS)})\b{TAG[1:]}.*?</(?P=skipname)\s*>
+           |(?P<comment>!--.*?-->|![^>]*>|\?[^>]*>)
+           |/?(?P<tagname>[a-zA-Z][\w:\-]*){TAG[1:]}
+        )
+        |{"|".join(opaque)}
         """,
-        re.S | re.I | re.X,
+        re.S | re.X,
     )
 
 
-# A phone number starts with a digit, "+" or "(": checked first, cheaply.
-PHONE_GUARDED = rf"(?=[\d+(])(?:{PHONE})"
 MASK_RES = {
     (urls, emails): _mask_re(urls=urls, emails=emails)
     for urls in (False, True)
