@@ -183,6 +183,11 @@ def readable(name: str) -> str:
     return data.decode("utf-8", "replace")
 
 
+# A relative path that os.path.relpath would write differently: an empty,
+# "." or ".." part, or a leading or trailing "/".
+NOT_PLAIN_REL_RE = re.compile(r"(?:^|/)\.{0,2}(?:/|$)")
+
+
 def display_path(path: Path) -> str:
     """The path as the editor should see it: relative to the project if inside.
 
@@ -383,7 +388,24 @@ class SiteCheck:
         return any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in roots)
 
     def display(self, rel: str) -> str:
-        return display_path(self.content / rel)
+        """display_path(self.content / rel), without a relpath per file: the
+        content folder's own relative path is worked out once."""
+        base = self._display_base
+        if base is None or NOT_PLAIN_REL_RE.search(rel):
+            return display_path(self.content / rel)
+        shown = rel if base == "." else f"{base}/{rel}"
+        if shown.startswith(".."):
+            return readable(str(self.content / rel))
+        return readable(shown)
+
+    @functools.cached_property
+    def _display_base(self) -> str | None:
+        """The content folder relative to the working folder, or None where
+        display_path must do it all (another drive on Windows)."""
+        try:
+            return os.path.relpath(self.content)
+        except ValueError:
+            return None
 
     # --- Running -------------------------------------------------------------
 
