@@ -38,7 +38,7 @@ from pelican.plugins.yaml_metadata import YAMLMetadataReader
 from pelican.utils import SafeDatetime
 
 from . import notes, reuse
-from .body import Body, scan_html
+from .body import Body, html_findings
 from .memo import forget_memos, memo_for, save_memos
 from .prefetch import parallel_reading, serial_reading
 from .problems import ContentError, Problem
@@ -144,7 +144,7 @@ class ContentReader(YAMLMetadataReader):
     def _html(self, text: str) -> tuple[str, list]:
         """Markdown → HTML, and what the scan of that HTML finds in it."""
         html = self._md.reset().convert(text)
-        return html, scan_html(html)[0]
+        return html, html_findings(html)
 
     def _metadata(self, item, summary_html: str) -> dict:
         return self.pelican_metadata(self._values(item), summary_html, item.doc.path)
