@@ -66,6 +66,36 @@ def test_entries_are_reused_and_unused_ones_dropped(tmp_path):
     assert calls[-1] == "а"
 
 
+def test_a_cold_build_asks_its_database_only_for_what_it_computed(
+    tmp_path, monkeypatch
+):
+    calls, queries = [], []
+
+    def upper(text):
+        calls.append(text)
+        return text.upper()
+
+    monkeypatch.setattr("mfc_content.memo.FLUSH_EVERY", 2)
+    cold = Memo(tmp_path, "k")  # no database yet: a cold build
+    real_database = cold._database
+
+    def counted():
+        queries.append(1)
+        return real_database()
+
+    monkeypatch.setattr(cold, "_database", counted)
+    for text in ("а", "б", "в", "а", "в"):  # flushed every two new entries
+        assert cold.get("t", text, upper) == text.upper()
+    assert calls == ["а", "б", "в"]  # a repeat comes from the memo
+    assert cold.hits == 2
+    assert len(queries) == 1  # "а" was flushed: read back; "в" still pending
+    cold.save()
+    warm = Memo(tmp_path, "k")  # the database exists: every entry is asked
+    assert [warm.get("t", text, upper) for text in "абвг"] == list("АБВГ")
+    assert calls == ["а", "б", "в", "г"]
+    assert warm.hits == 3
+
+
 def test_a_build_that_fails_saves_nothing(tmp_path):
     memo = Memo(tmp_path, "k")
     memo.get("t", "а", str.upper)

@@ -166,6 +166,9 @@ class Memo:
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
         self.hits = 0
+        # The database is missing as this build starts (a cold build): then
+        # only what this process has computed since can be in it.
+        self.fresh = not self.path.is_file()
 
     def _connect(self) -> sqlite3.Connection:
         return open_cache_db(self.path, TABLE)
@@ -180,9 +183,12 @@ class Memo:
     def get(self, kind: str, text: str, compute: Callable[[str], Any]) -> Any:
         """compute(text), from the cache when it was computed before."""
         entry = hashlib.sha256(f"{self.key}\0{kind}\0{text}".encode()).hexdigest()
+        # In a cold build an entry this process has not met yet is not
+        # stored: no query (tens of thousands of misses at 10,000 items).
+        stored = not self.fresh or entry in self.used
         self.used.add(entry)
         blob = self.new.get(entry)
-        db = self._database() if blob is None else None
+        db = self._database() if blob is None and stored else None
         if db is not None:
             row = db.execute(
                 "SELECT value FROM memo WHERE key = ?", (entry,)
