@@ -196,3 +196,29 @@ def test_neighbours_are_pelican_neighbors_own_and_leave_the_items_as_they_were()
     del middle.prev_article
     assert not hasattr(middle, "prev_article")
     assert middle.next_article is newest
+
+
+def test_dates_in_file_names_are_read_as_pelican_reads_them():
+    from pelican import readers  # noqa: PLC0415
+
+    original = speed._DATE_PROCESSORS["date"]
+    fast = speed._fast_date("date")
+    values = ["2013-09-20", "2024-02-29", "2000-01-01", "1999-12-31", "2013-9-20"]
+    values += ["2013-09-20 10:30", "2023-02-29", "2013-13-01", "20 сентября 2013"]
+    for value in values:
+        try:
+            wanted = original(value, {})
+        except ValueError:  # no such day, or not a date: Pelican's error
+            with pytest.raises(ValueError, match="is not a valid date"):
+                fast(value, {})
+            continue
+        got = fast(value, {})
+        assert got == wanted, value
+        assert type(got) is type(wanted)
+        assert got.tzinfo is wanted.tzinfo
+    speed.fast_dates()
+    try:
+        assert readers.METADATA_PROCESSORS["date"]("2013-09-20", {}).day == 20
+        assert readers.METADATA_PROCESSORS["modified"] is not original
+    finally:
+        readers.METADATA_PROCESSORS.update(speed._DATE_PROCESSORS)

@@ -47,6 +47,7 @@ from .site import SiteCheck, current_time, display_path
 from .source import Document, parse
 from .speed import (
     cache_slugs,
+    fast_dates,
     freeze_urls,
     group_period_archives,
     index_item_lists,
@@ -230,6 +231,7 @@ def register() -> None:
     signals.initialized.connect(parallel_articles)
     signals.initialized.connect(parallel_reading)
     signals.initialized.connect(cache_slugs)
+    signals.initialized.connect(fast_dates)
     signals.initialized.connect(group_period_archives)
     signals.initialized.connect(reuse.keep_reused_tree)
     # all_generators_finalized: every item's metadata is final, nothing is

@@ -40,6 +40,12 @@ items, in tables (``Beside``, a data descriptor on the class, which Python
 asks before the item's own attributes): ``item.next_article`` reads and
 sets as before, pelican-neighbors included, and an item that has none has
 no such attribute (``AttributeError``), as before.
+
+7. Dates in file names: Pelican reads the date at the start of every news
+file's name (FILENAME_METADATA) with dateutil's general parser, about a
+quarter of a millisecond each (then the front matter's date replaces it). A
+name's date is always YYYY-MM-DD: that form is read directly, to the same
+value (``fast_dates``); anything else still goes to Pelican's parser.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import weakref
 from collections import defaultdict
@@ -54,6 +61,7 @@ from functools import partial
 from itertools import chain
 
 from pelican import contents as pelican_contents
+from pelican import readers as pelican_readers
 from pelican import signals
 from pelican import urlwrappers as pelican_urlwrappers
 from pelican import utils as pelican_utils
@@ -258,6 +266,35 @@ def cache_slugs(pelican=None) -> None:
     """On initialized: Pelican's items and URL wrappers use cached_slugify."""
     for module in (pelican_contents, pelican_urlwrappers):
         module.slugify = cached_slugify
+
+
+_ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DATE_PROCESSORS = {
+    name: pelican_readers.METADATA_PROCESSORS[name] for name in ("date", "modified")
+}
+
+
+def _fast_date(name: str):
+    original = _DATE_PROCESSORS[name]
+
+    def process(value, settings):
+        """Pelican's date processor: what dateutil makes of YYYY-MM-DD (that
+        day at midnight, no time zone), without it."""
+        match = _ISO_DATE_RE.fullmatch(value) if isinstance(value, str) else None
+        if match:
+            try:
+                return pelican_utils.SafeDatetime(*map(int, match.groups()))
+            except ValueError:  # no such day: Pelican's parser says so
+                pass
+        return original(value, settings)
+
+    return process
+
+
+def fast_dates(pelican=None) -> None:
+    """On initialized: dates read by Pelican's readers go through _fast_date."""
+    for name in _DATE_PROCESSORS:
+        pelican_readers.METADATA_PROCESSORS[name] = _fast_date(name)
 
 
 # --- Both cores for the news pages -----------------------------------------
