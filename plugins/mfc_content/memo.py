@@ -105,6 +105,22 @@ def open_cache_db(path: Path, table: str) -> sqlite3.Connection:
     return db
 
 
+def drop_unused(db: sqlite3.Connection, table: str, used: set[str]) -> int:
+    """Delete the rows of one of the caches' tables (``key`` and a value)
+    whose key is not in ``used``; return how many.
+
+    Only the keys' index is read. ``DELETE ... WHERE key NOT IN (...)``
+    reads every row, and with the values stored in them that is the whole
+    file: 140 MB of compressed copies at ten thousand items, read again
+    after a cold build that has nothing to delete.
+    """
+    rows = db.execute(f"SELECT key FROM {table}")
+    unused = [(key,) for (key,) in rows if key not in used]
+    if unused:
+        db.executemany(f"DELETE FROM {table} WHERE key = ?", unused)
+    return len(unused)
+
+
 def _use_wal(db: sqlite3.Connection, path: Path) -> None:
     """Switch the file to WAL mode (once: the mode is kept in the file).
 
@@ -237,9 +253,7 @@ class Memo:
         self._db = None
         try:
             with db:
-                db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
-                db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
-                db.execute("DELETE FROM memo WHERE key NOT IN (SELECT key FROM used)")
+                drop_unused(db, "memo", self.used)
         finally:
             db.close()
         os.utime(self.path)

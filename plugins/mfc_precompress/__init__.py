@@ -55,7 +55,7 @@ import deflate
 from pelican import signals
 from pelican.plugins import granular_signals
 
-from mfc_content.memo import open_cache_db
+from mfc_content.memo import drop_unused, open_cache_db
 from mfc_content.reuse import write_if_changed
 
 log = logging.getLogger(__name__)
@@ -200,9 +200,7 @@ def prune_cache(cache: Path, used: set[str]) -> None:
     db = _open_cache(cache)
     try:
         with db:
-            db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
-            db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in used))
-            db.execute("DELETE FROM copies WHERE key NOT IN (SELECT key FROM used)")
+            drop_unused(db, "copies", used)
     finally:
         db.close()
 
