@@ -145,6 +145,28 @@ def test_a_file_deleted_between_listing_and_reading_is_left_to_finish(tmp_path):
     assert copies_of(site) == ["site.css.br", "site.css.gz"]
 
 
+def test_a_pass_over_an_empty_cache_does_not_ask_it_for_copies(tmp_path):
+    site, cache = make_site(tmp_path / "site"), tmp_path / "cache.sqlite"
+    page = str(site / "news" / "index.html")
+    keys, _ = compress_many(([page], str(cache), _levels(_settings({}))))
+
+    def spoil():  # the stored copies, made wrong on purpose
+        with sqlite3.connect(cache) as db:
+            stale = gzip.compress(b"stale")
+            db.executemany(
+                "UPDATE copies SET blob = ? WHERE key = ?",
+                [(stale, key) for key in keys[page]],
+            )
+
+    copy = site / "news" / "index.html.gz"
+    spoil()
+    compress_many(([page], str(cache), _levels(_settings({})), True))
+    assert gzip.decompress(copy.read_bytes()) == PAGE  # made, not asked for
+    spoil()
+    compress_many(([page], str(cache), _levels(_settings({})), False))
+    assert gzip.decompress(copy.read_bytes()) == b"stale"  # asked for
+
+
 def test_the_build_process_finishes_when_told_and_stops_without_pruning(tmp_path):
     """mfc_precompress's own process (``Background``), as the build drives it."""
     cache = tmp_path / "cache"

@@ -131,12 +131,17 @@ class Pass:
     written: int = 0
 
 
-def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]], int]:
+def compress_many(
+    job: tuple[list[str], str, dict] | tuple[list[str], str, dict, bool],
+) -> tuple[dict[str, list[str]], int]:
     """Write the copies of some files; store new copies in the cache.
 
+    A fourth item, True, says the cache was empty when the pass began (a
+    cold build): it is not asked for copies it cannot hold.
     Returns (each file's cache keys, copies written).
     """
-    paths, cache, levels = job
+    paths, cache, levels, *rest = job
+    empty = bool(rest and rest[0])
     db = _open_cache(Path(cache))
     used: dict[str, list[str]] = {}
     new: dict[str, bytes] = {}
@@ -155,9 +160,11 @@ def compress_many(job: tuple[list[str], str, dict]) -> tuple[dict[str, list[str]
                 (".gz", levels["gz"]),
             ):
                 key = _key(suffix, level, data)
-                row = db.execute(
-                    "SELECT blob FROM copies WHERE key = ?", (key,)
-                ).fetchone()
+                row = None
+                if not empty:
+                    row = db.execute(
+                        "SELECT blob FROM copies WHERE key = ?", (key,)
+                    ).fetchone()
                 blob = row[0] if row else new.get(key)
                 if blob is None:
                     blob = new[key] = COMPRESSORS[suffix](data, level)
@@ -218,11 +225,16 @@ def _listing(output: Path, conf: dict) -> dict[str, Stamp]:
 def _compress(paths: list[str], cache: Path, conf: dict) -> tuple[dict, int]:
     """Compress `paths`, in one worker process per core when they are many."""
     levels = _levels(conf)
+    db = _open_cache(cache)  # the table and WAL mode, before the workers
+    try:
+        empty = db.execute("SELECT 1 FROM copies LIMIT 1").fetchone() is None
+    finally:
+        db.close()
     jobs = [
-        (paths[i : i + CHUNK], str(cache), levels) for i in range(0, len(paths), CHUNK)
+        (paths[i : i + CHUNK], str(cache), levels, empty)
+        for i in range(0, len(paths), CHUNK)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
-    _open_cache(cache).close()  # the table and WAL mode, before the workers
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(compress_many, jobs, chunksize=1)
