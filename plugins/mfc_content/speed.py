@@ -42,10 +42,10 @@ sets as before, pelican-neighbors included, and an item that has none has
 no such attribute (``AttributeError``), as before.
 
 7. Dates in file names: Pelican reads the date at the start of every news
-file's name (FILENAME_METADATA) with dateutil's general parser, about a
-quarter of a millisecond each (then the front matter's date replaces it). A
-name's date is always YYYY-MM-DD: that form is read directly, to the same
-value (``fast_dates``); anything else still goes to Pelican's parser.
+file's name (FILENAME_METADATA) with dateutil's general parser, some 70 µs
+each (then the front matter's date replaces it). A name's date is always
+YYYY-MM-DD: that form is read directly, to the same value (``fast_dates``,
+3 µs); anything else still goes to Pelican's parser.
 """
 
 from __future__ import annotations
