@@ -82,7 +82,7 @@ ATTR_LIST_RE = re.compile(r"\{:?[^}\n]*=[^}\n]*\}")
 ATTR_PAIR_RE = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s}]+)")
 # What could hide from the source scan and needs the rendered HTML scanned.
 SUSPICIOUS_RE = re.compile(r"<|&#|script:|data:|\{[^}\n]*=")
-SQUEEZED_BYTES = bytes(range(0x21))  # U+0000 to U+0020, left out before that
+SQUEEZED_BYTES = bytes(range(0x21))  # U+0000 to U+0020: see squeeze
 
 
 @dataclass
@@ -106,6 +106,18 @@ class Target:
     needs_alt: bool = True  # an image that must be described
 
 
+def squeeze(text: str) -> str:
+    """The text without spaces and control characters (U+0000 to U+0020),
+    which could split a word such as "script:". They are the one-byte
+    characters of UTF-8, so they are deleted as bytes: a quarter of the time
+    of a regex."""
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .translate(None, SQUEEZED_BYTES)
+        .decode("utf-8", "surrogatepass")
+    )
+
+
 def dangerous_url(value: str, image: bool = False) -> bool:
     """Whether a URL runs code when followed, however it is disguised.
 
@@ -116,7 +128,7 @@ def dangerous_url(value: str, image: bool = False) -> bool:
     >>> dangerous_url("data:image/png;base64,AA", image=True)
     False
     """
-    normal = re.sub(r"[\x00-\x20]+", "", html.unescape(value)).lower()
+    normal = squeeze(html.unescape(value)).lower()
     match = SCRIPT_SCHEME_RE.match(normal)
     if not match:
         return False
@@ -220,8 +232,8 @@ def scan_html(text: str) -> tuple[list[Finding], list[Target]]:
 # What every finding of scan_html needs in the HTML. A forbidden tag: "<" and
 # its name. An "on…" attribute: "on" after white space, a quote or "/" (where
 # HTMLParser starts an attribute's name). A script link or style: "script",
-# "data:" or "expression" once white space is taken out (dangerous_url takes
-# it out). Entities ("&") could spell any of these, the style check's
+# "data:" or "expression" once squeezed (as dangerous_url squeezes a URL).
+# Entities ("&") could spell any of these, the style check's
 # case-insensitive regex also takes "ſ" for "s" and "ı" or "İ" (lowered:
 # "i" and U+0307) for "i", and HTMLParser raises only on "<!" or "<?"
 # constructs: with any of those, the HTML is scanned.
@@ -242,11 +254,7 @@ def html_findings(html_text: str) -> list[Finding]:
         or RISKY_TAG_RE.search(lowered)
     ):
         # Lowered first: the same as lowering after, for these ASCII words.
-        squeezed = (
-            lowered.encode("utf-8", "surrogatepass")
-            .translate(None, SQUEEZED_BYTES)
-            .decode("utf-8", "surrogatepass")
-        )
+        squeezed = squeeze(lowered)
         if not any(word in squeezed for word in RISK_WORDS):
             return []
     return scan_html(html_text)[0]
@@ -447,14 +455,7 @@ class Body:
 
     def _rendered_findings(self) -> list[Finding]:
         """Render suspicious bodies and scan the HTML exactly."""
-        # Without the spaces and control characters that could split a word
-        # such as "script:": the one-byte ones of UTF-8, deleted as bytes.
-        squeezed = (
-            self.masked.encode("utf-8", "surrogatepass")
-            .translate(None, SQUEEZED_BYTES)
-            .decode("utf-8", "surrogatepass")
-            .lower()
-        )
+        squeezed = squeeze(self.masked).lower()
         if not SUSPICIOUS_RE.search(squeezed) or self.markdown_factory is None:
             return []
         rendered = self.markdown_factory().reset().convert(self.doc.body)
