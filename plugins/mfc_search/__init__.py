@@ -13,7 +13,7 @@ skips every page without it (lists, archives, tags, the search page, 404).
 Russian stemming follows from ``<html lang="ru">``.
 
 A rebuild whose HTML did not change reuses the last bundles instead of
-running Pagefind again (at 10,000 news items Pagefind takes ~11 s). What
+running Pagefind again (at 10,000 news items Pagefind takes ~9 s). What
 Pagefind writes depends only on the HTML files it reads (their paths and
 bytes), its own version and the options it is given (the glob that picks a
 part's files among them): it runs in an empty working directory and without
@@ -42,6 +42,13 @@ a folder in it (``part-news-2019/``) with only its index files, and
 with Pagefind's ``mergeIndex`` (they share the main part's WebAssembly). A
 site with fewer indexed pages than that is one part, as Pagefind alone
 would make it. Each part is cached and reused on its own.
+
+Pagefind parses every page it reads whole, header, menu and footer
+included, and then keeps only the marked element. So each part's pages are
+first copied, to tmpfs where there is one, cut to their ``<html>`` tag and
+that element wherever the cut cannot change what Pagefind makes of them
+(``pagefind_input``): the same bundle, byte for byte, for ~22 % less of
+Pagefind's CPU time.
 
 Settings: ``SEARCH_INDEX`` (bool, default True), ``SEARCH_INDEX_DIR``
 (default ``"pagefind"``), ``SEARCH_PART_PAGES`` (indexed pages per part,
