@@ -8,7 +8,12 @@ trip the cut.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +161,43 @@ def test_pagefind_reads_the_site_itself_when_no_copy_can_be_made(tmp_path, monke
     monkeypatch.setattr(mfc_search, "mirror_part", full)
     assert build_index(site, "full", part_pages=2)[:2] == expected[:2]
     assert bundle(site, "cut") == bundle(site, "full")
+
+
+KILLED_BUILD = """
+import sys, time
+import mfc_search
+mfc_search.scratch_folder = lambda: sys.argv[2]
+mfc_search.pagefind_command = lambda *args: ["sleep", "60"]  # killed there
+mfc_search.build_index(sys.argv[1], part_pages=2)
+"""
+
+
+def test_a_killed_builds_copy_is_removed_by_the_next_build(tmp_path, monkeypatch):
+    site, scratch = tmp_path / "site", tmp_path / "shm"
+    scratch.mkdir()
+    for n in range(3):
+        path = site / "news" / "2024" / f"n{n}" / "index.html"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(whole(ARTICLE.replace("Новый", f"Новый {n}-й")))
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BUILD, str(site), str(scratch)],
+        env={**os.environ, "PYTHONPATH": str(Path(mfc_search.__file__).parents[1])},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(scratch.glob("mfc-pagefind-input-*/news/2024/n*/index.html")):
+            assert killed.poll() is None, "the build ended before it was killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait()
+    (left,) = scratch.iterdir()
+    assert left.name.startswith(f"mfc-pagefind-input-{killed.pid}-")
+    # A running build's copy is never touched.
+    running = scratch / f"mfc-pagefind-input-{os.getpid()}-x"
+    running.mkdir()
+    monkeypatch.setattr(mfc_search, "scratch_folder", lambda: str(scratch))
+    assert build_index(site, part_pages=2).indexed == 3
+    assert list(scratch.iterdir()) == [running]

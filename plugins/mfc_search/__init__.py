@@ -199,6 +199,7 @@ NOT_PLAIN_RE = re.compile(
     rb"|noembed|noframes|plaintext|svg|math)"
 )
 UNMARKED_PAGE = b"<!DOCTYPE html><html><body></body></html>"
+MIRROR_PREFIX = "mfc-pagefind-input-"  # then the build's pid
 
 
 @functools.cache
@@ -290,6 +291,15 @@ def mirror_part(site: Path, part: Part, mirror: Path) -> None:
                 (where / entry.name).write_bytes(pagefind_input(page))
 
 
+def remove_abandoned_mirrors(scratch: Path) -> None:
+    """Delete the mirrors of builds that were killed (SIGKILL leaves them:
+    in tmpfs, memory until the next boot)."""
+    for path in scratch.glob(f"{MIRROR_PREFIX}*"):
+        pid = path.name[len(MIRROR_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def pages_of(site: Path, part: Part):
     """The folder Pagefind reads ``part`` of ``site`` from: a mirror of its
@@ -300,7 +310,9 @@ def pages_of(site: Path, part: Part):
         yield site
         return
     try:
-        mirror = tempfile.mkdtemp(prefix="mfc-pagefind-input-", dir=scratch_folder())
+        scratch = Path(scratch_folder() or tempfile.gettempdir())
+        remove_abandoned_mirrors(scratch)
+        mirror = tempfile.mkdtemp(prefix=f"{MIRROR_PREFIX}{os.getpid()}-", dir=scratch)
     except OSError as error:
         log.debug("mfc_search: Pagefind reads the site itself: %s", error)
         yield site
