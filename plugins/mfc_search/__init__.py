@@ -260,42 +260,35 @@ def pagefind_input(page: bytes) -> bytes:
     return b"<!DOCTYPE html>" + opening + b"<body>" + body + b"</body></html>"
 
 
-def scratch_folder() -> str | None:
+def scratch_folder() -> str:
     """Where to put the pages Pagefind reads: memory (tmpfs) if there is one."""
     shm = "/dev/shm"
     if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
         return shm
-    return None  # tempfile's choice
+    return tempfile.gettempdir()
 
 
 def mirror_part(site: Path, part: Part, mirror: Path) -> None:
     """Write into ``mirror``, at the same paths, pagefind_input of every
     HTML file of ``part``'s folders (a superset of what its glob takes)."""
+    made = set()
     for folder, _ in part.folders:
-        top = _listing(site / folder if folder else site) or []
-        layers = [] if folder else [("", top)]
-        layers += [
-            (f"{entry.name}/", _listing(entry.path) or [])
-            for entry in top
-            if entry.is_dir()
-        ]
-        for prefix, entries in layers:
-            names = [e for e in entries if not e.is_dir() and e.name.endswith(".html")]
-            if not names:
-                continue
-            where = mirror / folder / prefix
-            where.mkdir(parents=True, exist_ok=True)
-            for entry in names:
-                with open(entry.path, "rb") as file:
+        for rel, path in folder_files(site, folder) or []:
+            if rel.endswith(".html"):
+                with open(path, "rb") as file:
                     page = file.read()
-                (where / entry.name).write_bytes(pagefind_input(page))
+                copy = mirror / rel
+                if copy.parent not in made:
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(copy.parent)
+                copy.write_bytes(pagefind_input(page))
 
 
-def remove_abandoned_mirrors(scratch: Path) -> None:
-    """Delete the mirrors of builds that were killed (SIGKILL leaves them:
-    in tmpfs, memory until the next boot)."""
-    for path in scratch.glob(f"{MIRROR_PREFIX}*"):
-        pid = path.name[len(MIRROR_PREFIX) :].split("-", 1)[0]
+def remove_abandoned(folder: Path, prefix: str) -> None:
+    """Delete the temporary folders ``<prefix><pid>-…`` in ``folder`` of
+    builds that were killed (their process is gone)."""
+    for path in folder.glob(f"{prefix}*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
         if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
@@ -305,28 +298,27 @@ def pages_of(site: Path, part: Part):
     """The folder Pagefind reads ``part`` of ``site`` from: a mirror of its
     pages cut to what Pagefind uses (pagefind_input), for a planned part
     (not the whole-site fallback); else, or if the mirror cannot be
-    written (a full tmpfs), the site itself."""
+    written (a full tmpfs), the site itself. A killed build's mirror (in
+    tmpfs: memory until the next boot) is removed by the next build."""
     if part.key is None or not part.pages or part.glob == WHOLE_SITE_GLOB:
         yield site
         return
-    try:
-        scratch = Path(scratch_folder() or tempfile.gettempdir())
-        remove_abandoned_mirrors(scratch)
-        mirror = tempfile.mkdtemp(prefix=f"{MIRROR_PREFIX}{os.getpid()}-", dir=scratch)
-    except OSError as error:
-        log.debug("mfc_search: Pagefind reads the site itself: %s", error)
-        yield site
-        return
+    mirror = None
     try:
         try:
-            mirror_part(site, part, Path(mirror))
+            scratch = Path(scratch_folder())
+            remove_abandoned(scratch, MIRROR_PREFIX)
+            prefix = f"{MIRROR_PREFIX}{os.getpid()}-"
+            mirror = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch))
+            mirror_part(site, part, mirror)
         except OSError as error:
             log.debug("mfc_search: Pagefind reads the site itself: %s", error)
             yield site
         else:
-            yield Path(mirror)
+            yield mirror
     finally:
-        shutil.rmtree(mirror, ignore_errors=True)
+        if mirror is not None:
+            shutil.rmtree(mirror, ignore_errors=True)
 
 
 def _index_part(site: Path, part: Part, target: Path) -> Index:
@@ -345,9 +337,10 @@ def _index_part(site: Path, part: Part, target: Path) -> Index:
     directory and PAGEFIND_* from the environment).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
-    with contextlib.ExitStack() as stack:
-        empty = stack.enter_context(tempfile.TemporaryDirectory(prefix="mfc-pagefind-"))
-        read_from = stack.enter_context(pages_of(site, part))
+    with (
+        tempfile.TemporaryDirectory(prefix="mfc-pagefind-") as empty,
+        pages_of(site, part) as read_from,
+    ):
         result = subprocess.run(
             pagefind_command(read_from, target, part.glob),
             cwd=empty,
@@ -428,9 +421,9 @@ def _add_file(digest, path: str, rel: str) -> bool:
     return MARK in data
 
 
-def read_folder(site: Path, folder: str) -> Folder | None:
-    """What read_folders says of one folder, reading only its files (in the
-    same order); None if it has none or holds a symlinked folder."""
+def folder_files(site: Path, folder: str) -> list[tuple[str, str]] | None:
+    """The files whose folder_of is ``folder`` (relative path, path), in
+    read_folders' order; None if the folder holds a symlinked folder."""
     top = _listing(site / folder if folder else site)
     if top is None:
         return None
@@ -441,13 +434,25 @@ def read_folder(site: Path, folder: str) -> Folder | None:
             if inner is None:
                 return None
             layers.append((f"{entry.name}/", inner))
+    return [
+        (posixpath.join(folder, prefix + entry.name), entry.path)
+        for prefix, entries in layers
+        for entry in entries
+        if not entry.is_dir()
+    ]
+
+
+def read_folder(site: Path, folder: str) -> Folder | None:
+    """What read_folders says of one folder, reading only its files (in the
+    same order); None if it has none or holds a symlinked folder."""
+    files = folder_files(site, folder)
+    if files is None:
+        return None
     digest, pages, found = hashlib.sha256(), 0, False
-    for prefix, entries in layers:
-        for entry in entries:
-            if not entry.is_dir() and entry.name.endswith(HTML_SUFFIXES):
-                rel = posixpath.join(folder, prefix + entry.name)
-                pages += _add_file(digest, entry.path, rel)
-                found = True
+    for rel, path in files:
+        if rel.endswith(HTML_SUFFIXES):
+            pages += _add_file(digest, path, rel)
+            found = True
     return Folder(digest.hexdigest(), pages) if found else None
 
 
@@ -575,7 +580,7 @@ class BundleCache:
     def store(self, key: str, bundle: Path, index: Index) -> None:
         """Keep a bundle Pagefind has just written."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._remove_abandoned()
+        remove_abandoned(self.root, TEMP_PREFIX)
         if self._manifest(key) is None:
             shutil.rmtree(self.root / key, ignore_errors=True)
             work = Path(
@@ -629,13 +634,6 @@ class BundleCache:
         )
         for folder in others[max(self.keep - 1, 0) * len(used) :]:
             shutil.rmtree(folder, ignore_errors=True)
-
-    def _remove_abandoned(self) -> None:
-        """Delete the temporary folders of builds that were killed."""
-        for path in self.root.glob(f"{TEMP_PREFIX}*"):
-            pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not alive(int(pid)):
-                shutil.rmtree(path, ignore_errors=True)
 
 
 def build_index(

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from babel.dates import get_month_names
 from markupsafe import Markup
 from pelican import signals
+from typogrify.filters import process_ignores, typogrify, widont
 
 from mfc_content.memo import memo_for
 
@@ -539,8 +540,6 @@ def _widont_window(text: str, piece: int, close: int) -> int | None:
 
 def fast_widont(text: str) -> str:
     """typogrify's ``widont(text)``, the same result, reading little of it."""
-    from typogrify.filters import widont  # noqa: PLC0415
-
     if UNCLOSED_TAG_RE.search(text):
         return widont(text)
     out: list[str] = []
@@ -559,8 +558,6 @@ def _finisher(settings) -> Callable[[str], str]:
     """typographize, then typogrify as Pelican's reader would run it."""
     if not settings.get(TYPOGRIFY_HERE):
         return typographize
-    from typogrify.filters import process_ignores, typogrify  # noqa: PLC0415
-
     ignore = settings["TYPOGRIFY_IGNORE_TAGS"]
     omitted = set(settings["TYPOGRIFY_OMIT_FILTERS"])
     omit = dict.fromkeys(omitted, False)
