@@ -5,6 +5,7 @@ import sqlite3
 from types import SimpleNamespace
 
 import brotli
+import deflate
 import pytest
 
 from mfc_precompress import (
@@ -66,9 +67,14 @@ def test_a_rebuild_reuses_the_cache_and_gives_the_same_bytes(tmp_path):
     )
 
 
-def test_pages_use_the_page_quality_and_assets_the_asset_quality(tmp_path):
+def test_pages_use_the_page_levels_and_assets_the_asset_levels(tmp_path):
     site = make_site(tmp_path / "site")
-    settings = {"PRECOMPRESS_BROTLI_PAGE_QUALITY": 1, "PRECOMPRESS_BROTLI_QUALITY": 11}
+    settings = {
+        "PRECOMPRESS_BROTLI_PAGE_QUALITY": 1,
+        "PRECOMPRESS_BROTLI_QUALITY": 11,
+        "PRECOMPRESS_GZIP_PAGE_LEVEL": 1,
+        "PRECOMPRESS_GZIP_LEVEL": 12,
+    }
     precompress(site, tmp_path / "cache.sqlite", settings)
     page = (site / "news/index.html.br").read_bytes()
     style = (site / "site.css.br").read_bytes()
@@ -78,6 +84,12 @@ def test_pages_use_the_page_quality_and_assets_the_asset_quality(tmp_path):
     assert style == brotli.compress(
         STYLE, mode=brotli.MODE_TEXT, quality=11, lgwin=window_bits(len(STYLE))
     )
+    page_gz = (site / "news/index.html.gz").read_bytes()
+    style_gz = (site / "site.css.gz").read_bytes()
+    assert page_gz == deflate.gzip_compress(PAGE, 1)
+    assert style_gz == deflate.gzip_compress(STYLE, 12)
+    assert gzip.decompress(page_gz) == PAGE
+    assert gzip.decompress(style_gz) == STYLE
 
 
 def brotli_window(copy: bytes) -> int:

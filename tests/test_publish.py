@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import brotli
 from pelican.settings import get_settings_from_file
 
+from mfc_precompress import brotli_bytes, gzip_bytes
 from tests.conftest import PUBLISHED_URL, ROOT, UNPUBLISHED_MARK
 from tests.published import published_news, unpublished_news
 
@@ -157,3 +158,17 @@ def test_every_text_file_has_its_compressed_copies(published_site):
         if copy.suffix in {".gz", ".br"} and not copy.with_suffix("").exists()
     ]
     assert orphans == []
+
+
+def test_pages_are_compressed_at_the_page_levels_and_assets_at_theirs(published_site):
+    """Pages and feeds: Brotli 7 and gzip 6 (thousands of files, a build's
+    time); the shared CSS and scripts: Brotli 11 and gzip 9 (few files, every
+    visitor). Each copy is those bytes exactly."""
+    output = published_site.output
+    page = output / "index.html"
+    feed = next((output / "feeds").glob("*.xml"))
+    style = next((output / "static").rglob("*.css"))
+    for path, br, gz in ((page, 7, 6), (feed, 7, 6), (style, 11, 9)):
+        data = path.read_bytes()
+        assert (path.parent / f"{path.name}.br").read_bytes() == brotli_bytes(data, br)
+        assert (path.parent / f"{path.name}.gz").read_bytes() == gzip_bytes(data, gz)
