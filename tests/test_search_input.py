@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -173,15 +174,22 @@ mfc_search.build_index(sys.argv[1], part_pages=2)
 
 
 def test_a_killed_builds_copy_is_removed_by_the_next_build(tmp_path, monkeypatch):
-    site, scratch = tmp_path / "site", tmp_path / "shm"
+    """Its copy of the pages (in tmpfs: memory) and Pagefind's empty working
+    folder (in the temporary folder) are removed by the next build."""
+    site, scratch, temp = tmp_path / "site", tmp_path / "shm", tmp_path / "tmp"
     scratch.mkdir()
+    temp.mkdir()
     for n in range(3):
         path = site / "news" / "2024" / f"n{n}" / "index.html"
         path.parent.mkdir(parents=True)
         path.write_bytes(whole(ARTICLE.replace("Новый", f"Новый {n}-й")))
     killed = subprocess.Popen(
         [sys.executable, "-c", KILLED_BUILD, str(site), str(scratch)],
-        env={**os.environ, "PYTHONPATH": str(Path(mfc_search.__file__).parents[1])},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(mfc_search.__file__).parents[1]),
+            "TMPDIR": str(temp),
+        },
         start_new_session=True,
     )
     try:
@@ -195,9 +203,15 @@ def test_a_killed_builds_copy_is_removed_by_the_next_build(tmp_path, monkeypatch
         killed.wait()
     (left,) = scratch.iterdir()
     assert left.name.startswith(f"mfc-pagefind-input-{killed.pid}-")
-    # A running build's copy is never touched.
+    (workdir,) = temp.iterdir()
+    assert workdir.name.startswith(f"mfc-pagefind-cwd-{killed.pid}-")
+    # A running build's folders are never touched.
     running = scratch / f"mfc-pagefind-input-{os.getpid()}-x"
     running.mkdir()
+    running_workdir = temp / f"mfc-pagefind-cwd-{os.getpid()}-x"
+    running_workdir.mkdir()
     monkeypatch.setattr(mfc_search, "scratch_folder", lambda: str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     assert build_index(site, part_pages=2).indexed == 3
     assert list(scratch.iterdir()) == [running]
+    assert list(temp.iterdir()) == [running_workdir]

@@ -200,6 +200,7 @@ NOT_PLAIN_RE = re.compile(
 )
 UNMARKED_PAGE = b"<!DOCTYPE html><html><body></body></html>"
 MIRROR_PREFIX = "mfc-pagefind-input-"  # then the build's pid
+WORKDIR_PREFIX = "mfc-pagefind-cwd-"  # then the build's pid
 
 
 @functools.cache
@@ -334,11 +335,13 @@ def _index_part(site: Path, part: Part, target: Path) -> Index:
     when the binary has exited, the bundle is complete. It runs in an empty
     folder without PAGEFIND_* variables: nothing but the command line
     configures it (Pagefind reads pagefind.yml/.toml/.json from its working
-    directory and PAGEFIND_* from the environment).
+    directory and PAGEFIND_* from the environment). That folder is named
+    after the build's pid, and a killed build's is removed by the next one.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+    remove_abandoned(Path(tempfile.gettempdir()), WORKDIR_PREFIX)
     with (
-        tempfile.TemporaryDirectory(prefix="mfc-pagefind-") as empty,
+        tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as empty,
         pages_of(site, part) as read_from,
     ):
         result = subprocess.run(
