@@ -8,6 +8,7 @@ import brotli
 import deflate
 import pytest
 
+import mfc_precompress
 from mfc_precompress import (
     CACHE_FILE,
     Background,
@@ -218,3 +219,32 @@ def test_the_build_process_finishes_when_told_and_stops_without_pruning(tmp_path
     assert len(after) == 6
     assert kept < after
     assert not after & failed_css  # pruned once the build finished
+
+
+def test_the_cache_log_is_not_folded_into_the_file_after_each_chunk(
+    tmp_path, monkeypatch
+):
+    """One worker compresses chunk after chunk: each chunk's connection is
+    not the cache's last one (SQLite would copy its log into the file and
+    sync both at every chunk), and the copies are all there at the end."""
+    site = tmp_path / "site"
+    for n in range(3 * mfc_precompress.CHUNK):
+        page = site / "news" / f"n{n}" / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_bytes(PAGE + f"<p>{n}</p>\n".encode())
+    cache = tmp_path / "cache.sqlite"
+    log = tmp_path / "cache.sqlite-wal"
+    monkeypatch.setattr(mfc_precompress.os, "cpu_count", lambda: 1)
+    compress = mfc_precompress.compress_many
+    log_kept = []
+
+    def one_chunk(job):
+        result = compress(job)
+        log_kept.append(log.exists())
+        return result
+
+    monkeypatch.setattr(mfc_precompress, "compress_many", one_chunk)
+    read, written = precompress(site, cache, {})
+    assert (read, written) == (3 * mfc_precompress.CHUNK, 6 * mfc_precompress.CHUNK)
+    assert log_kept == [True, True, True]
+    assert len(cache_keys(cache)) == 6 * mfc_precompress.CHUNK

@@ -232,23 +232,36 @@ def _listing(output: Path, conf: dict) -> dict[str, Stamp]:
 
 
 def _compress(paths: list[str], cache: Path, conf: dict) -> tuple[dict, int]:
-    """Compress `paths`, in one worker process per core when they are many."""
+    """Compress `paths`, in one worker process per core when they are many.
+
+    This process keeps a connection to the cache open meanwhile (opened
+    after the workers are forked: no connection crosses a fork). SQLite
+    copies the log of a database in WAL mode into the file, and syncs both,
+    when its last connection closes: without it, each chunk of files
+    compressed alone (one core, one worker) ended so. Measured on the 13,269
+    files of a 10,000-item site compressed chunk after chunk in one process:
+    8.2 CPU seconds, 7.6 with the connection kept. (With two workers, one
+    rarely closed while the other had none open: no difference measured.)
+    """
     levels = _levels(conf)
-    db = _open_cache(cache)  # the table and WAL mode, before the workers
-    try:
-        empty = db.execute("SELECT 1 FROM copies LIMIT 1").fetchone() is None
-    finally:
-        db.close()
-    jobs = [
-        (paths[i : i + CHUNK], str(cache), levels, empty)
-        for i in range(0, len(paths), CHUNK)
-    ]
-    workers = min(os.cpu_count() or 1, len(jobs))
-    if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(compress_many, jobs, chunksize=1)
-    else:
-        results = [compress_many(job) for job in jobs]
+    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    workers = min(os.cpu_count() or 1, len(chunks))
+    pool = (
+        multiprocessing.get_context("fork").Pool(workers)
+        if workers > 1
+        else contextlib.nullcontext()
+    )
+    with pool:
+        db = _open_cache(cache)  # the table and WAL mode, before any job
+        try:
+            empty = db.execute("SELECT 1 FROM copies LIMIT 1").fetchone() is None
+            jobs = [(chunk, str(cache), levels, empty) for chunk in chunks]
+            if workers > 1:
+                results = pool.map(compress_many, jobs, chunksize=1)
+            else:
+                results = [compress_many(job) for job in jobs]
+        finally:
+            db.close()
     keys = {path: used for part, _ in results for path, used in part.items()}
     return keys, sum(written for _, written in results)
 
