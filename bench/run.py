@@ -41,6 +41,10 @@ Every measurement is one fresh process, started from here and reaped with
 resident set of any process in its tree (the Pagefind binary, for example, is
 a process of its own; the figure is not a sum). Times are wall-clock,
 interpreter start-up included, as a person waiting for the command sees them.
+CPU time is the user and system time of the whole tree (every process of the
+step, each waited for by its parent): plain Pelican uses one core, ours both,
+so the two ratios tell how much of the wall-clock ratio is work and how much
+is the second core (the preview step has none: its server runs on).
 
 Results: the median of each measurement and its ratio to (1), written to
 REPORT/README.md (a Markdown table and the machine), REPORT/results.json and
@@ -130,8 +134,16 @@ def machine() -> dict:
     }
 
 
-def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
-    """Run `cmd` in a fresh process: (wall seconds, peak RSS in bytes)."""
+Sample = tuple[float, int, float | None]  # wall seconds, peak RSS bytes, CPU seconds
+
+
+def cpu_seconds(usage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> Sample:
+    """Run `cmd` in a fresh process: (wall seconds, peak RSS in bytes, CPU
+    seconds of its whole tree)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -151,7 +163,7 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, 
             f"{' '.join(cmd)} failed ({proc.returncode}):\n"
             + output.decode(errors="replace")[-4000:]
         )
-    return elapsed, usage.ru_maxrss * 1024  # Linux reports KiB
+    return elapsed, usage.ru_maxrss * 1024, cpu_seconds(usage)  # RSS in KiB
 
 
 def prepare(n: int, work: Path) -> tuple[Path, Path]:
@@ -242,7 +254,7 @@ def preview_served(site: Path, target: Path, rep: int, env: dict) -> tuple[float
         os.killpg(proc.pid, signal.SIGTERM)  # the server stops its build too
         _, _, usage = os.wait4(proc.pid, 0)
         log.close()
-    return elapsed, usage.ru_maxrss * 1024
+    return elapsed, usage.ru_maxrss * 1024, None  # the server's CPU: not the step's
 
 
 def discard(path: Path, work: Path) -> None:
@@ -269,9 +281,7 @@ def run_size(
     newest = max((site / "content" / "news").rglob("*.md"))
     newest_text = newest.read_text(encoding="utf-8")
     steps = steps or tuple(key for key, _ in STEPS)
-    samples: dict[str, list[tuple[float, int]]] = {
-        key: [] for key, _ in STEPS if key in steps
-    }
+    samples: dict[str, list[Sample]] = {key: [] for key, _ in STEPS if key in steps}
     plain_out = work / "plain-output"
     publish = [INVOKE, "publish"]
     index_alone = (
@@ -309,42 +319,51 @@ def run_size(
             samples["preview"].append(preview_served(site, target, rep, env))
         print(
             f"N={n} run {rep + 1}/{repeat}: "
-            + ", ".join(f"{k} {v[-1][0]:.2f} s" for k, v in samples.items()),
+            + ", ".join(f"{k} {v[-1][0]:.2f} s" for k, v in samples.items() if v),
             file=sys.stderr,
             flush=True,
         )
     pages = sum(1 for _ in (site / "output").rglob("*.html"))
     result = {"n": n, "repeat": repeat, "html_pages": pages, "steps": {}}
     plain_runs = samples.get("plain")
-    base_time = statistics.median(t for t, _ in plain_runs) if plain_runs else None
-    base_rss = statistics.median(m for _, m in plain_runs) if plain_runs else None
+    base_time = statistics.median(t for t, _, _ in plain_runs) if plain_runs else None
+    base_rss = statistics.median(m for _, m, _ in plain_runs) if plain_runs else None
+    base_cpu = statistics.median(c for _, _, c in plain_runs) if plain_runs else None
     for key, values in samples.items():
-        seconds = statistics.median(t for t, _ in values)
-        rss = statistics.median(m for _, m in values)
+        seconds = statistics.median(t for t, _, _ in values)
+        rss = statistics.median(m for _, m, _ in values)
+        cpus = [c for _, _, c in values if c is not None]
+        cpu = statistics.median(cpus) if cpus else None
         result["steps"][key] = {
             "seconds": round(seconds, 3),
-            "all_seconds": [round(t, 3) for t, _ in values],
+            "all_seconds": [round(t, 3) for t, _, _ in values],
             "ratio": round(seconds / base_time, 3) if base_time else None,
             "peak_rss_mib": round(rss / 2**20, 1),
             "rss_ratio": round(rss / base_rss, 3) if base_rss else None,
+            "cpu_seconds": None if cpu is None else round(cpu, 3),
+            "cpu_ratio": round(cpu / base_cpu, 3) if cpu and base_cpu else None,
         }
     return result
 
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| N | step | median time | × plain | peak memory | × plain |",
-        "| ---: | --- | ---: | ---: | ---: | ---: |",
+        "| N | step | median time | × plain | peak memory | × plain "
+        "| CPU time | × plain |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for result in results:
         for key, label in STEPS:
             s = result["steps"].get(key)
             if s is None:
                 continue
+            cpu = s.get("cpu_seconds")
             lines.append(
                 f"| {result['n']:,} | {label} | {s['seconds']:.2f} s "
                 f"| {_ratio(s['ratio'])} | {s['peak_rss_mib']:.0f} MiB "
-                f"| {_ratio(s['rss_ratio'])} |"
+                f"| {_ratio(s['rss_ratio'])} "
+                f"| {'—' if cpu is None else f'{cpu:.2f} s'} "
+                f"| {_ratio(s.get('cpu_ratio'))} |"
             )
     return "\n".join(lines)
 
@@ -495,9 +514,12 @@ on {info["cpu"]}, {info["cores"]} cores, {info["ram_gib"]} GiB RAM,
 Medians of the runs (per N: {repeats}); every run measured all the steps in
 turn, so the reference and ours saw the same load. Ratios are to plain
 Pelican, cold, at the same N. Peak memory is the largest resident set of any
-one process of the step. The corpus is bench/generate.py's: the same items
-for both, with YAML front matter for ours and Pelican's own `Key: value`
-metadata for plain Pelican (which then needs no plugin to read it).
+one process of the step. CPU time is the user and system time of all the
+step's processes: plain Pelican runs on one core, ours on both, so a step's
+CPU ratio above its time ratio is work the second core absorbed. The
+corpus is bench/generate.py's: the same items for both, with YAML front
+matter for ours and Pelican's own `Key: value` metadata for plain Pelican
+(which then needs no plugin to read it).
 
 {table(results)}
 

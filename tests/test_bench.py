@@ -112,11 +112,20 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         "preview",
     ]
     assert steps["plain"]["ratio"] == 1.0
+    assert steps["plain"]["cpu_ratio"] == 1.0
     for step in steps.values():
         assert step["seconds"] > 0
         assert step["peak_rss_mib"] > 10  # a real Python process was measured
+    # CPU time counts every process of the step: Pelican's forked helpers,
+    # Pagefind and the compression make ours use more of it than its wall time
+    # on two cores; plain Pelican, one process, uses about its wall time.
+    assert steps["preview"]["cpu_seconds"] is None
+    assert 0.5 * steps["plain"]["seconds"] < steps["plain"]["cpu_seconds"]
+    assert steps["plain"]["cpu_seconds"] < 1.2 * steps["plain"]["seconds"]
+    assert steps["cold"]["cpu_seconds"] > steps["cold"]["seconds"]
     text = (report / "README.md").read_text(encoding="utf-8")
     assert text.count("| 200 |") == 11
+    assert "| CPU time | × plain |" in text
     assert "| preview: edited page served |" in text
     assert "edited page visible in the preview" in text
     assert "cores" in text
