@@ -160,12 +160,9 @@ def compress_many(
                 data = path.read_bytes()
             except FileNotFoundError:  # deleted since it was listed: see finish
                 continue
-            page = path.suffix in levels["page_extensions"]
+            kind = "page" if path.suffix in levels["page_extensions"] else "asset"
             keys = used[name] = []
-            for suffix, level in (
-                (".br", levels["page_br"] if page else levels["br"]),
-                (".gz", levels["page_gz"] if page else levels["gz"]),
-            ):
+            for suffix, level in levels[kind].items():
                 key = _key(suffix, level, data)
                 row = None
                 if not empty:
@@ -244,17 +241,13 @@ def _compress(paths: list[str], cache: Path, conf: dict) -> tuple[dict, int]:
     levels = _levels(conf)
     chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
     workers = min(os.cpu_count() or 1, len(chunks))
-    pool = (
-        multiprocessing.get_context("fork").Pool(workers)
-        if workers > 1
-        else contextlib.nullcontext()
-    )
-    with pool:
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    with pool or contextlib.nullcontext():
         db = _open_cache(cache)  # the table and WAL mode, before any job
         try:
             empty = db.execute("SELECT 1 FROM copies LIMIT 1").fetchone() is None
             jobs = [(chunk, str(cache), levels, empty) for chunk in chunks]
-            if workers > 1:
+            if pool:
                 results = pool.map(compress_many, jobs, chunksize=1)
             else:
                 results = [compress_many(job) for job in jobs]
@@ -309,11 +302,16 @@ def precompress(output: Path, cache: Path, settings: dict) -> tuple[int, int]:
 
 
 def _levels(conf: dict) -> dict:
+    """Each kind of file's copies (suffix → level), and which files are pages."""
     return {
-        "br": conf["PRECOMPRESS_BROTLI_QUALITY"],
-        "page_br": conf["PRECOMPRESS_BROTLI_PAGE_QUALITY"],
-        "gz": conf["PRECOMPRESS_GZIP_LEVEL"],
-        "page_gz": conf["PRECOMPRESS_GZIP_PAGE_LEVEL"],
+        "page": {
+            ".br": conf["PRECOMPRESS_BROTLI_PAGE_QUALITY"],
+            ".gz": conf["PRECOMPRESS_GZIP_PAGE_LEVEL"],
+        },
+        "asset": {
+            ".br": conf["PRECOMPRESS_BROTLI_QUALITY"],
+            ".gz": conf["PRECOMPRESS_GZIP_LEVEL"],
+        },
         "page_extensions": set(conf["PRECOMPRESS_PAGE_EXTENSIONS"]),
     }
 
