@@ -144,8 +144,8 @@ PHOTO_POOL = 12  # distinct photos shared by all items
 # The synthetic vocabulary (module doc): its size, and the share of the
 # pooled sentences' longer words replaced by its words. At 10,000 items (1.8
 # million words) the corpus then has ~59,000 distinct word forms: about half
-# what Heaps' law gives general Russian news of that size (V = 20 N^0.6:
-# ~110,000), for a narrower subject.
+# a rough Heaps'-law estimate for general Russian news of that size
+# (V ≈ 20·N^0.6 ≈ 110,000), for a narrower subject.
 VOCABULARY = 5000
 VARIED_SHARE = 0.3
 # A lowercase word of six letters or more, not right after a number (a unit
