@@ -30,12 +30,12 @@ def corpus(tmp_path_factory):
     content = tmp_path_factory.mktemp("reader") / "content"
     generate(120, content)
     # A summary with markup and an item with a modification date.
-    path = next(content.glob("news/*/*.md"))
+    path = min(content.glob("news/*/*.md"))  # the oldest item
     text = path.read_text(encoding="utf-8")
     date_line = next(line for line in text.splitlines() if line.startswith("date:"))
     text = text.replace(
         date_line, date_line + "\nmodified: 2026-10-01 08:15", 1
-    ).replace("summary:", "summary: «*Важно*» —", 1)
+    ).replace('summary: "', 'summary: "«*Важно*» — ', 1)
     path.write_text(text, encoding="utf-8")
     return content
 
