@@ -291,7 +291,10 @@ class Nginx:
         (self.base / "tmp").mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):
             self.port = free_port()
-            self.tls_port = free_port() if self.site_file == "mfc-tls.conf" else 0
+            self.tls_port = 0
+            while self.site_file == "mfc-tls.conf" and self.tls_port in (0, self.port):
+                # Two ports, never the same one twice (a duplicate listen).
+                self.tls_port = free_port()
             conf_dir = self.base / "mfc"
             render_shipped_config(
                 NGINX_CONFIG_DIR, conf_dir, self.deploy_path, self.port, self.tls_port
@@ -312,10 +315,13 @@ class Nginx:
             try:
                 wait_for(lambda: port_open(self.port), "nginx", self.process)
                 return self
-            except AssertionError:
+            except AssertionError as failed:
                 self.process.stop()
-                if "Address already in use" not in self.error_log():
-                    raise AssertionError(self.error_log()) from None
+                # nginx says why on its standard error (in `failed`) before
+                # it opens its error log, and in the log after.
+                why = f"{failed}\nerror.log:\n{self.error_log()}"
+                if "Address already in use" not in why:
+                    raise AssertionError(why) from None
         raise AssertionError("nginx found no free port")
 
     def reload_command(self) -> str:
