@@ -294,23 +294,32 @@ def remove_abandoned(folder: Path, prefix: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def remove_killed_builds_folders(cache: BundleCache | None) -> None:
+    """Once per indexing, before any part: what killed builds left of their
+    parts' work (the pages' mirror in tmpfs, Pagefind's empty working
+    folder, a bundle half stored in the cache)."""
+    remove_abandoned(Path(scratch_folder()), MIRROR_PREFIX)
+    remove_abandoned(Path(tempfile.gettempdir()), WORKDIR_PREFIX)
+    if cache is not None and cache.root.is_dir():
+        remove_abandoned(cache.root, TEMP_PREFIX)
+
+
 @contextlib.contextmanager
 def pages_of(site: Path, part: Part):
     """The folder Pagefind reads ``part`` of ``site`` from: a mirror of its
     pages cut to what Pagefind uses (pagefind_input), for a planned part
     (not the whole-site fallback); else, or if the mirror cannot be
     written (a full tmpfs), the site itself. A killed build's mirror (in
-    tmpfs: memory until the next boot) is removed by the next build."""
+    tmpfs: memory until the next boot) is removed by the next build
+    (``remove_killed_builds_folders``)."""
     if part.key is None or not part.pages or part.glob == WHOLE_SITE_GLOB:
         yield site
         return
     mirror = None
     try:
         try:
-            scratch = Path(scratch_folder())
-            remove_abandoned(scratch, MIRROR_PREFIX)
             prefix = f"{MIRROR_PREFIX}{os.getpid()}-"
-            mirror = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch))
+            mirror = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch_folder()))
             mirror_part(site, part, mirror)
         except OSError as error:
             log.debug("mfc_search: Pagefind reads the site itself: %s", error)
@@ -336,10 +345,10 @@ def _index_part(site: Path, part: Part, target: Path) -> Index:
     folder without PAGEFIND_* variables: nothing but the command line
     configures it (Pagefind reads pagefind.yml/.toml/.json from its working
     directory and PAGEFIND_* from the environment). That folder is named
-    after the build's pid, and a killed build's is removed by the next one.
+    after the build's pid, and a killed build's is removed by the next one
+    (``remove_killed_builds_folders``).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
-    remove_abandoned(Path(tempfile.gettempdir()), WORKDIR_PREFIX)
     with (
         tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as empty,
         pages_of(site, part) as read_from,
@@ -583,7 +592,6 @@ class BundleCache:
     def store(self, key: str, bundle: Path, index: Index) -> None:
         """Keep a bundle Pagefind has just written."""
         self.root.mkdir(parents=True, exist_ok=True)
-        remove_abandoned(self.root, TEMP_PREFIX)
         if self._manifest(key) is None:
             shutil.rmtree(self.root / key, ignore_errors=True)
             work = Path(
@@ -652,6 +660,7 @@ def build_index(
     reused instead of running Pagefind, and a new one is stored.
     """
     site = Path(site).resolve()
+    remove_killed_builds_folders(cache)
     bundle = site / index_dir
     shutil.rmtree(bundle, ignore_errors=True)
     parts = plan_parts(site, index_dir, part_pages)
@@ -708,6 +717,7 @@ def update_index(
     otherwise): that is a whole build's work.
     """
     site = Path(site).resolve()
+    remove_killed_builds_folders(cache)
     touched = {folder_of(p) for p in pages if p.endswith(HTML_SUFFIXES)}
     parts = list(plan.parts)
     redo = []
