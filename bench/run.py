@@ -15,6 +15,9 @@ falls on all of them alike, times and measures the peak memory of
 2. ``invoke publish`` (our full production build), output (both copies,
    plugins/mfc_content/reuse.py) and cache empty; old outputs and caches are
    moved aside and deleted only after the last measurement (``discard``);
+   and, for comparison only, the same without the search index, without the
+   ``.gz`` and ``.br`` copies, and without both (``VARIANTS``: the issue's
+   target is for every feature on; these show what each feature costs);
 3. ``invoke publish`` again, nothing changed (plugins/mfc_content/fast.py:
    nothing is written);
 4. ``invoke publish`` after one item's text was edited (an item in the middle
@@ -55,6 +58,7 @@ figures the README links to), or bench/results/quick with --quick.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -86,6 +90,9 @@ STEPS = (
     ("plain", "plain Pelican 4.12, cold (reference)"),
     ("plain_typogrify", "plain Pelican 4.12 with typogrify, cold (for comparison)"),
     ("cold", "ours: `invoke publish`, cold"),
+    ("cold_no_search", "ours, cold, without the search index (for comparison)"),
+    ("cold_no_copies", "ours, cold, without the .gz and .br copies (for comparison)"),
+    ("cold_core", "ours, cold, without both (for comparison)"),
     ("warm", "ours: `invoke publish`, nothing changed"),
     ("edit", "ours: `invoke publish` after editing one item"),
     ("edit_newest", "ours: `invoke publish` after editing the newest item"),
@@ -95,6 +102,17 @@ STEPS = (
     ("search", "search indexing alone (Pagefind)"),
     ("preview", "preview: edited page served"),
 )
+# Cold builds with a feature turned off, for comparison only: the issue's
+# target is for every feature on, and these show, in the same run, what the
+# search index and the compressed copies cost. The lines are appended to the
+# bench copy's publishconf.py for that one build (``variant_settings``).
+NO_SEARCH = "SEARCH_INDEX = False"
+NO_COPIES = 'PLUGINS = [p for p in PLUGINS if p != "mfc_precompress"]'
+VARIANTS = {
+    "cold_no_search": (NO_SEARCH,),
+    "cold_no_copies": (NO_COPIES,),
+    "cold_core": (NO_SEARCH, NO_COPIES),
+}
 PREVIEW_READY = "Сайт собран"  # what `invoke livereload` says after a build
 PREVIEW_TIMEOUT = 3600  # seconds for its first build (a slow shared machine)
 
@@ -272,6 +290,41 @@ def discard(path: Path, work: Path) -> None:
         path.rename(trash / f"{path.name}-{len(list(trash.iterdir()))}")
 
 
+@contextlib.contextmanager
+def variant_settings(site: Path, lines: tuple[str, ...]):
+    """The bench copy's publishconf.py with `lines` appended, while in the block."""
+    settings = site / "publishconf.py"
+    original = settings.read_text(encoding="utf-8")
+    settings.write_text(original + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        yield
+    finally:
+        settings.write_text(original, encoding="utf-8")
+
+
+def features(output: Path) -> dict[str, bool]:
+    """Which of the features a variant turns off the build at `output` has."""
+    return {
+        NO_SEARCH: (output / "pagefind" / "pagefind.js").is_file(),
+        NO_COPIES: next(output.rglob("*.html.br"), None) is not None,
+    }
+
+
+def check_features(output: Path, off: tuple[str, ...]) -> None:
+    """A variant measured what it says it measured, and the full build too."""
+    for line, present in features(output).items():
+        if present and line in off:
+            raise RuntimeError(f"{output}: built with `{line}`, it still has that")
+        if not present and line not in off:
+            raise RuntimeError(f"{output}: lacks what `{line}` would turn off")
+
+
+def cold_start(site: Path, work: Path) -> None:
+    """No output (neither copy, plugins/mfc_content/reuse.py) and no cache."""
+    for name in ("output", "output.spare", "cache"):
+        discard(site / name, work)
+
+
 def run_size(
     n: int, repeat: int, work: Path, env: dict, steps: tuple[str, ...] = ()
 ) -> dict:
@@ -298,11 +351,18 @@ def run_size(
         run("plain", plain_command(plain, plain_out), work)
         discard(plain_out, work)
         run("plain_typogrify", plain_command(plain, plain_out, typogrify=True), work)
-        for name in ("output", "output.spare", "cache"):  # a cold build
-            discard(site / name, work)
         target.write_text(original, encoding="utf-8")
         newest.write_text(newest_text, encoding="utf-8")
+        for key, off in VARIANTS.items():
+            if key in steps:
+                cold_start(site, work)
+                with variant_settings(site, off):
+                    run(key, publish)
+                check_features(site / "output", off)
+        cold_start(site, work)
         run("cold", publish)
+        if "cold" in steps:
+            check_features(site / "output", ())
         run("warm", publish)
         edit = f"\nДополнение к новости, правка {rep + 1}.\n"
         target.write_text(original + edit, encoding="utf-8")
@@ -324,6 +384,11 @@ def run_size(
             flush=True,
         )
     pages = sum(1 for _ in (site / "output").rglob("*.html"))
+    return summary(n, repeat, pages, samples)
+
+
+def summary(n: int, repeat: int, pages: int, samples: dict[str, list]) -> dict:
+    """Medians and ratios to plain Pelican of one N's samples."""
     result = {"n": n, "repeat": repeat, "html_pages": pages, "steps": {}}
     plain_runs = samples.get("plain")
     base_time = statistics.median(t for t, _, _ in plain_runs) if plain_runs else None
@@ -425,6 +490,9 @@ def svg_plot(results: list[dict]) -> str:
         "#34495e",
         "#d35400",
         "#7f8c8d",
+        "#b7950b",
+        "#1abc9c",
+        "#5d6d7e",
     ]
 
     def x(n: float) -> float:

@@ -107,6 +107,9 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
         "plain",
         "plain_typogrify",
         "cold",
+        "cold_no_search",
+        "cold_no_copies",
+        "cold_core",
         "warm",
         "edit",
         "edit_newest",
@@ -128,11 +131,14 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
     assert 0.5 * steps["plain"]["seconds"] < steps["plain"]["cpu_seconds"]
     assert steps["plain"]["cpu_seconds"] < 1.2 * steps["plain"]["seconds"]
     assert steps["cold"]["cpu_seconds"] > steps["cold"]["seconds"]
+    # The comparison builds without a feature (the runner checks each one's
+    # output lacks it, and the full build's has both): less work than all on.
+    assert steps["cold_core"]["cpu_seconds"] < steps["cold"]["cpu_seconds"]
     text = (report / "README.md").read_text(encoding="utf-8")
-    assert text.count("| 200 |") == 11
+    assert text.count("| 200 |") == 14
     assert "| CPU time | × plain |" in text
     assert "| preview: edited page served |" in text
     assert "edited page visible in the preview" in text
     assert "cores" in text
     svg = ET.parse(report / "time.svg").getroot()
-    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 11
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 14
