@@ -39,7 +39,8 @@ falls on all of them alike, times and measures the peak memory of
 ``--steps`` runs only some of them (``--steps preview``); ratios then need
 ``plain`` among them.
 
-Every measurement is one fresh process, started from here and reaped with
+Every measurement is one fresh process, started from here (after ``sync``:
+no step pays for writing back what an earlier one wrote) and reaped with
 ``os.wait4``, so its peak memory (``ru_maxrss``) is its own: the largest
 resident set of any process in its tree (the Pagefind binary, for example, is
 a process of its own; the figure is not a sum). Times are wall-clock,
@@ -161,7 +162,14 @@ def cpu_seconds(usage) -> float:
 
 def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> Sample:
     """Run `cmd` in a fresh process: (wall seconds, peak RSS in bytes, CPU
-    seconds of its whole tree)."""
+    seconds of its whole tree).
+
+    What earlier steps wrote is flushed to the disk first, untimed: the
+    kernel writes dirty pages back some 30 s after they were written, so a
+    step would otherwise pay for the step before it (a cold build of ours
+    leaves ~0.5 GB), and the order of the steps would decide who pays.
+    """
+    os.sync()
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
