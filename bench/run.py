@@ -311,7 +311,8 @@ def variant_settings(site: Path, lines: tuple[str, ...]):
 
 
 def features(output: Path) -> dict[str, bool]:
-    """Which of the features a variant turns off the build at `output` has."""
+    """For each line a variant may add: does the build at `output` have what
+    that line turns off? (The search bundle: pelicanconf.py's SEARCH_INDEX_DIR.)"""
     return {
         NO_SEARCH: (output / "pagefind" / "pagefind.js").is_file(),
         NO_COPIES: next(output.rglob("*.html.br"), None) is not None,
@@ -322,7 +323,9 @@ def check_features(output: Path, off: tuple[str, ...]) -> None:
     """A variant measured what it says it measured, and the full build too."""
     for line, present in features(output).items():
         if present and line in off:
-            raise RuntimeError(f"{output}: built with `{line}`, it still has that")
+            raise RuntimeError(
+                f"{output}: built with `{line}`, yet has what it turns off"
+            )
         if not present and line not in off:
             raise RuntimeError(f"{output}: lacks what `{line}` would turn off")
 

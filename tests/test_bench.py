@@ -11,12 +11,14 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate
-from run import plain_command
+from run import NO_COPIES, NO_SEARCH, check_features, plain_command
 
 from mfc_content.build import run_check
 
@@ -142,3 +144,23 @@ def test_quick_run_reports_every_step_with_ratios(tmp_path):
     assert "cores" in text
     svg = ET.parse(report / "time.svg").getroot()
     assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 14
+
+
+def test_the_runner_checks_what_each_comparison_build_turned_off(tmp_path):
+    # What a full production build has: the search bundle and the copies.
+    (tmp_path / "pagefind").mkdir()
+    (tmp_path / "pagefind" / "pagefind.js").write_text("", encoding="utf-8")
+    (tmp_path / "index.html").write_text("<p>", encoding="utf-8")
+    (tmp_path / "index.html.br").write_bytes(b"")
+    check_features(tmp_path, ())
+    for off in [(NO_SEARCH,), (NO_COPIES,), (NO_SEARCH, NO_COPIES)]:
+        with pytest.raises(RuntimeError, match="yet has what it turns off"):
+            check_features(tmp_path, off)
+    (tmp_path / "index.html.br").unlink()
+    check_features(tmp_path, (NO_COPIES,))
+    with pytest.raises(RuntimeError, match="lacks what"):
+        check_features(tmp_path, ())
+    (tmp_path / "pagefind" / "pagefind.js").unlink()
+    check_features(tmp_path, (NO_SEARCH, NO_COPIES))
+    with pytest.raises(RuntimeError, match="lacks what"):
+        check_features(tmp_path, (NO_COPIES,))
