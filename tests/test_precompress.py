@@ -158,6 +158,27 @@ def test_a_file_deleted_between_listing_and_reading_is_left_to_finish(tmp_path):
     assert copies_of(site) == ["site.css.br", "site.css.gz"]
 
 
+def test_a_file_gone_between_listing_and_its_stamp_is_left_out(tmp_path):
+    """A CI run failed with FileNotFoundError: the first pass listed a
+    Pagefind file (pagefind-modular-ui.js) that mfc_search removed before
+    the pass took its stamp. A dangling link is a name the listing finds
+    and os.stat cannot: the same moment, made to last."""
+    site, cache = make_site(tmp_path / "site"), tmp_path / "cache.sqlite"
+    (site / "pagefind-modular-ui.js").symlink_to(site / "removed.js")
+    earlier = compress_tree(site, cache, {})
+    assert sorted(earlier.files) == [
+        str(site / "news/index.html"),
+        str(site / "site.css"),
+    ]
+    assert finish(site, cache, {}, earlier) == (2, 4, 0)
+    assert copies_of(site) == [
+        "news/index.html.br",
+        "news/index.html.gz",
+        "site.css.br",
+        "site.css.gz",
+    ]
+
+
 def test_a_pass_over_an_empty_cache_does_not_ask_it_for_copies(tmp_path):
     site, cache = make_site(tmp_path / "site"), tmp_path / "cache.sqlite"
     page = str(site / "news" / "index.html")

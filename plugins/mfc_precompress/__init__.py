@@ -189,13 +189,23 @@ def compress_many(
 
 def files_to_compress(output: Path, extensions, min_size: int) -> dict[str, Stamp]:
     """The text files to compress, each with its stamp (taken before any is
-    read, so a file changed after it was read shows a new stamp)."""
+    read, so a file changed after it was read shows a new stamp).
+
+    The build's first pass lists the output while the search index is being
+    written into it, and mfc_search removes the Pagefind files the site does
+    not use right after Pagefind wrote them: a file listed may be gone
+    before its stamp is taken. It is left out (``finish`` lists again once
+    the site is complete).
+    """
     found = {}
     for root, _dirs, files in os.walk(output):
         for name in files:
             if os.path.splitext(name)[1] in extensions:
                 path = os.path.join(root, name)
-                st = os.stat(path)
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
                 if st.st_size >= min_size:
                     found[path] = (
                         st.st_size,
