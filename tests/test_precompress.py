@@ -1,6 +1,7 @@
 """mfc_precompress: correct, reproducible copies, and a cache keyed by content."""
 
 import gzip
+import shutil
 import sqlite3
 from types import SimpleNamespace
 
@@ -170,6 +171,35 @@ def test_a_file_gone_between_listing_and_its_stamp_is_left_out(tmp_path):
         str(site / "news/index.html"),
         str(site / "site.css"),
     ]
+    assert finish(site, cache, {}, earlier) == (2, 4, 0)
+    assert copies_of(site) == [
+        "news/index.html.br",
+        "news/index.html.gz",
+        "site.css.br",
+        "site.css.gz",
+    ]
+
+
+def test_a_folder_removed_between_reading_and_writing_is_left_out(
+    tmp_path, monkeypatch
+):
+    """mfc_search removes the last search bundle's folder when it starts,
+    while the first pass may be compressing that bundle's files: the folder
+    goes here at the last moment, just before the pass writes a copy."""
+    site, cache = make_site(tmp_path / "site"), tmp_path / "cache.sqlite"
+    (site / "pagefind").mkdir()
+    (site / "pagefind" / "pagefind.js").write_bytes(STYLE)
+    write = mfc_precompress.write_if_changed
+
+    def bundle_removed_first(path, data):
+        if path.parent == site / "pagefind":  # its file was read: now it goes
+            shutil.rmtree(path.parent)
+        return write(path, data)
+
+    monkeypatch.setattr(mfc_precompress, "write_if_changed", bundle_removed_first)
+    earlier = compress_tree(site, cache, {})
+    monkeypatch.undo()
+    assert earlier.written == 4
     assert finish(site, cache, {}, earlier) == (2, 4, 0)
     assert copies_of(site) == [
         "news/index.html.br",

@@ -175,7 +175,10 @@ def compress_many(
                 keys.append(key)
                 if len(blob) < len(data):
                     # over the output before last, most copies are there already
-                    write_if_changed(path.with_name(path.name + suffix), blob)
+                    try:
+                        write_if_changed(path.with_name(path.name + suffix), blob)
+                    except FileNotFoundError:  # its folder removed since: see
+                        break  # files_to_compress; finish lists the site again
                     written += 1
         if new:  # written here: the copies never pile up in the main process
             with db:
