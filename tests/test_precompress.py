@@ -124,6 +124,18 @@ def copies_of(site):
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.[gb][zr]"))
 
 
+def finished_with_only_the_site_copies(site, cache, earlier):
+    """After a pass that met a vanishing file: finish leaves make_site's two
+    compressible files with their copies, and nothing else."""
+    assert finish(site, cache, {}, earlier) == (2, 4, 0)
+    assert copies_of(site) == [
+        "news/index.html.br",
+        "news/index.html.gz",
+        "site.css.br",
+        "site.css.gz",
+    ]
+
+
 def test_finishing_a_pass_compresses_what_changed_since_and_drops_what_went(tmp_path):
     """The build's compression starts while the search index is still being
     written: what changes after it read a file is compressed again."""
@@ -171,13 +183,7 @@ def test_a_file_gone_between_listing_and_its_stamp_is_left_out(tmp_path):
         str(site / "news/index.html"),
         str(site / "site.css"),
     ]
-    assert finish(site, cache, {}, earlier) == (2, 4, 0)
-    assert copies_of(site) == [
-        "news/index.html.br",
-        "news/index.html.gz",
-        "site.css.br",
-        "site.css.gz",
-    ]
+    finished_with_only_the_site_copies(site, cache, earlier)
 
 
 def test_a_folder_removed_between_reading_and_writing_is_left_out(
@@ -200,13 +206,7 @@ def test_a_folder_removed_between_reading_and_writing_is_left_out(
     earlier = compress_tree(site, cache, {})
     monkeypatch.undo()
     assert earlier.written == 4
-    assert finish(site, cache, {}, earlier) == (2, 4, 0)
-    assert copies_of(site) == [
-        "news/index.html.br",
-        "news/index.html.gz",
-        "site.css.br",
-        "site.css.gz",
-    ]
+    finished_with_only_the_site_copies(site, cache, earlier)
 
 
 def test_a_pass_over_an_empty_cache_does_not_ask_it_for_copies(tmp_path):
