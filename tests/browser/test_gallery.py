@@ -87,6 +87,24 @@ def test_gallery_viewer_works_from_the_keyboard(open_page):
     )
 
 
+def test_closing_the_viewer_never_takes_back_focus_moved_since(open_page):
+    """A dialog's close event comes a moment after it closed. A fresh-clone
+    CI run failed above: Escape, then the fourth thumbnail focused and
+    Enter, and the late close event sent focus back to the second one, so
+    Enter opened photo 2. Here the focus moves in the same moment."""
+    page = open_page(RICH_ITEM_URL)
+    page.locator(".mfc-gallery__link").nth(1).click()
+    assert page.get_by_role("dialog").is_visible()
+    page.evaluate(
+        "() => { document.querySelector('dialog.mfc-viewer').close();"
+        " document.querySelectorAll('.mfc-gallery__link')[3].focus(); }"
+    )
+    page.wait_for_function("!document.querySelector('dialog img').hasAttribute('src')")
+    assert page.evaluate(
+        "document.activeElement === document.querySelectorAll('.mfc-gallery__link')[3]"
+    )
+
+
 def test_open_viewer_has_no_axe_violations(open_page):
     page = open_page(RICH_ITEM_URL, width=375)
     page.locator(".mfc-gallery__link").first.click()

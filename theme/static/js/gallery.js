@@ -122,10 +122,14 @@
       }
     });
     // Escape (the dialog's own cancel) and every other way out end here.
+    // The close event comes a moment after the dialog closed: focus goes
+    // back to the thumbnail only if nothing has taken it since (the browser
+    // may have put it there already; the visitor may have moved on).
     dialog.addEventListener("close", function () {
       image.removeAttribute("src");
       image.removeAttribute("srcset");
-      if (opener) {
+      var active = document.activeElement;
+      if (opener && (!active || active === document.body || dialog.contains(active))) {
         opener.focus();
       }
     });
