@@ -248,8 +248,10 @@ def register() -> None:
     signals.page_generator_finalized.connect(drop_unpublished)
     # finalized: first of all, a reused staging folder loses the files this
     # build did not write (reuse.py), before any plugin reads the whole tree;
-    # the rest comes last (finish_last).
+    # then the notes for the next build start (notes.py); the rest comes
+    # last (finish_last).
     signals.finalized.connect(reuse.prune)
+    signals.finalized.connect(notes.write_meanwhile)
     notes.register()
     signals.initialized.connect(finish_last)
 
@@ -258,16 +260,16 @@ def finish_last(pelican=None) -> None:
     """On initialized, when every plugin has connected its own receivers:
     what this plugin does on ``finalized`` after the prune runs after all of
     theirs. So the compression and the search index (mfc_precompress,
-    mfc_search) start as soon as the output is pruned, and the notes for
-    the next build (~0.7 s at 10,000 items) and the memo's clean-up run
-    while the compression works, not while a core waits.
+    mfc_search) start as soon as the output is pruned (and the notes for
+    the next build with them, in a forked process: notes.write_meanwhile).
 
-    The build succeeded: keep what it computed for the next one. The notes
-    for the fast path (when the staged build asks) are written while items'
-    URLs are still kept (speed.py). Connecting again is a no-op (blinker).
+    The build succeeded: keep what it computed for the next one (the notes
+    for the fast path, when the staged build asks: ``notes.collect``; the
+    memo). The notes are made while items' URLs are still kept (speed.py).
+    Connecting again is a no-op (blinker).
     """
     for receiver in (
-        notes.write,
+        notes.collect,
         save_memos,
         thaw_urls,
         serial_articles,
