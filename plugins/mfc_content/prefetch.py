@@ -49,9 +49,12 @@ MIN_FILES = 200  # below that, a fork costs more than it saves
 # Pelican's lists and unpickles what the forked one read. Measured at 10,000
 # items (when each process ends, and when article_generator_finalized is
 # sent): at 0.50 this process went on reading ~2 s after the other had
-# finished; at 0.46 both finish together (at 0.42, before the reading got
-# cheaper, this one waited some 3 s for the other).
-SHARE_HERE = 0.46
+# finished; at 0.46 both finished together, until the reading got cheaper
+# again: then this one waited ~0.9 s for the other in a cold build. At 0.48,
+# six cold builds alternating with 0.46 took 0.38 s less on average (25.50
+# against 25.88 s), and a `--full` build (the Markdown memoized) the same
+# time (8.85-9.09 s each). (At 0.42, long ago, this one waited ~3 s.)
+SHARE_HERE = 0.48
 HEADER = struct.Struct("<Q")
 READ_SIGNALS = (
     signals.article_generator_preread,
