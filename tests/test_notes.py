@@ -6,7 +6,6 @@ Real forks, real Pelican items; what the fast rebuild does with the notes:
 tests/test_fast.py.
 """
 
-import datetime as dt
 import functools
 import os
 import pickle
@@ -14,22 +13,11 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from pelican.contents import Article, Content
+from pelican.contents import Content
 from pelican.settings import DEFAULT_CONFIG
 
 from mfc_content import notes
-
-
-def news_items(count: int) -> list:
-    return [
-        Article(
-            f"<p>Текст {n}</p>",
-            metadata={"title": f"Новость {n}", "date": dt.datetime(2024, 1, 1 + n)},
-            settings=DEFAULT_CONFIG,
-            source_path=f"{DEFAULT_CONFIG['PATH']}/news/2024/n{n}.md",
-        )
-        for n in range(count)
-    ]
+from tests.items import news_items
 
 
 @pytest.fixture

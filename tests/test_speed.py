@@ -13,6 +13,7 @@ import pytest
 from pelican.generators import ArticlesGenerator
 
 from mfc_content import speed
+from tests.items import news_items
 
 SETTINGS = {
     "YEAR_ARCHIVE_SAVE_AS": "news/{date:%Y}/index.html",
@@ -146,21 +147,6 @@ def test_category_and_author_lists_answer_in_by_identity():
     ]
     assert all(list(after[name][1]) == list(before[name][1]) for name in before)
     assert [len(dates) for dates, _ in after.values()] == [len(news), 100, 300]
-
-
-def news_items(count: int) -> list:
-    from pelican.contents import Article  # noqa: PLC0415
-    from pelican.settings import DEFAULT_CONFIG  # noqa: PLC0415
-
-    return [
-        Article(
-            f"<p>Текст {n}</p>",
-            metadata={"title": f"Новость {n}", "date": dt.datetime(2024, 1, 1 + n)},
-            settings=DEFAULT_CONFIG,
-            source_path=f"news/2024/n{n}.md",
-        )
-        for n in range(count)
-    ]
 
 
 def test_neighbours_are_pelican_neighbors_own_and_leave_the_items_as_they_were():

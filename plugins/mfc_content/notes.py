@@ -263,14 +263,11 @@ def collect(pelican) -> None:
     keep where this process showed items' text."""
     pid, _state["writer"] = _state["writer"], None
     try:
-        if folder() is None:
+        if pid is None:  # no notes asked for (write_meanwhile forks if so)
             return
-        if pid is None:  # not forked (write_meanwhile is not connected)
-            _write_footprints(pelican, folder())
-        else:
-            _, status = os.waitpid(pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
-                return  # it said why; the next build is a whole one
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return  # it said why; the next build is a whole one
         flush_uses()
     except Exception as error:  # no notes: the next build is a whole one
         # (info, not a warning: warnings are fatal, and this is no failure)
