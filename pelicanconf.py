@@ -51,6 +51,9 @@ MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},
         "markdown.extensions.sane_lists": {},
+        # Python-Markdown's HTML, sooner: inline patterns that cannot match
+        # a text are not tried on it (plugins/mfc_content/quickinline.py).
+        "mfc_content.quickinline": {},
     },
     "output_format": "html5",
 }
