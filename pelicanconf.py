@@ -52,8 +52,8 @@ MARKDOWN = {
         "markdown.extensions.extra": {},
         "markdown.extensions.sane_lists": {},
         # Python-Markdown's HTML, sooner: inline patterns that cannot match
-        # a text are not tried on it (plugins/mfc_content/quickinline.py).
-        "mfc_content.quickinline": {},
+        # a text are not tried on it (plugins/mfc_content/quickmarkdown.py).
+        "mfc_content.quickmarkdown": {},
     },
     "output_format": "html5",
 }

@@ -1,11 +1,11 @@
-"""The quicker inline processor gives Python-Markdown's own HTML, byte for byte.
+"""mfc_content.quickmarkdown gives Python-Markdown's own HTML, byte for byte.
 
 Each text is converted twice, with the site's Markdown settings and with
-the same settings without ``mfc_content.quickinline`` (Python-Markdown's
-own processor), and the two HTML strings must be equal: texts made to
-trip every inline pattern, every Markdown file of the project, the
-benchmark's generated news and random texts of the characters the
-patterns look for.
+the same settings without ``mfc_content.quickmarkdown`` (Python-Markdown's
+own block parser and inline processor), and the two HTML strings must be
+equal: texts made to trip every block processor and inline pattern, every
+Markdown file of the project, the benchmark's generated news and random
+texts of the characters they look for.
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ import sys
 
 import markdown
 import pytest
-from markdown.treeprocessors import InlineProcessor
+from markdown.blockparser import BlockParser
 from pelican.settings import read_settings
 
-from mfc_content.quickinline import QuickInlineProcessor, needs_of
+from mfc_content.quickmarkdown import (
+    QuickBlockParser,
+    QuickInlineProcessor,
+    block_needs,
+    inline_needs,
+)
 from mfc_content.site import markdown_config
 from tests.conftest import ROOT
 
@@ -28,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import item
 
-EXTENSION = "mfc_content.quickinline"
+EXTENSION = "mfc_content.quickmarkdown"
 
 TRICKY = [
     "Обычная фраза без разметки.",
@@ -56,6 +61,30 @@ TRICKY = [
     "Звёздочки * вокруг * пробелов и _ подчёркивания _ тоже.",
     "Ссылка с <угловыми> в тексте: [a <b> c](https://x.ru/?a=1&b=2).",
 ]
+BLOCKS = [
+    "# Заголовок\n\n## Второй ##\n\n###### Шестой\n\n####### не заголовок",
+    "Текст\n# заголовок внутри абзаца\nи дальше",
+    "Заголовок\n=========\n\nПодзаголовок\n---\n\nТекст\n= не заголовок",
+    "Черта:\n\n---\n\n* * *\n\n___\n\n- - -\n\n--\n\n**",
+    "> Цитата *с курсивом*\n> > вложенная\n\n>\n\nне цитата > знак",
+    "Офис | Часы\n--- | ---\nБабефа | 8–20\n\n| Один |\n| --- |\n| столбец |",
+    "Не таблица | черта\nи вторая строка\n\n| только | шапка |",
+    "Термин\n: определение\n\nВремя: 8:00\n: ещё",
+    "Текст со сноской[^a].\n\n[^a]: Сноска\n    с продолжением.\n\n[^b]:",
+    "*[МФЦ]: Многофункциональный центр\n*[ПФР]:\n\nМФЦ и ПФР *[не сокращение]",
+    "[ссылка]: https://x.ru/ 'Заголовок'\n[вторая]: <https://y.ru/>\n"
+    '  "на новой строке"\n\n[ссылка] и [вторая] и [нет]: не определение',
+    '<div markdown="1">\n# Заголовок\n\n* пункт\n</div>\n\n<p>сырой</p>',
+    '<section markdown="block">\n> цитата\n</section>\n\n'
+    '<span markdown="span">*к*</span>',
+    "1. первый\n2. второй\n\n    продолжение второго\n\n3) не пункт\n\n* a\n\n    * b",
+    "Абзац\n    с отступом\n\n    код\n    блоком\n\n\tтабуляция",
+    "\n\n\n\n",
+    "#",
+    "|",
+    ":",
+    ">",
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +96,9 @@ def converters():
     stock["extensions"].remove(EXTENSION)
     stock["extension_configs"].pop(EXTENSION, None)
     quick, plain = markdown.Markdown(**ours), markdown.Markdown(**stock)
+    assert type(quick.parser) is QuickBlockParser
     assert isinstance(quick.treeprocessors["inline"], QuickInlineProcessor)
+    assert type(plain.parser) is BlockParser
     assert not isinstance(plain.treeprocessors["inline"], QuickInlineProcessor)
     return quick, plain
 
@@ -79,21 +110,39 @@ def same_html(converters, texts) -> int:
     return len(texts)
 
 
-def test_every_inline_pattern_of_the_site_is_skipped_when_it_cannot_match(
-    converters,
-):
-    """A pattern not in the table is always tried: correct, but no quicker.
-    A Python-Markdown upgrade that changes a pattern shows up here."""
+def test_every_step_of_the_site_is_skipped_when_it_cannot_apply(converters):
+    """A step not in the tables is always tried: correct, but no quicker.
+    A Python-Markdown upgrade that changes one shows up here."""
     quick, _ = converters
-    unknown = [type(p).__name__ for p in quick.inlinePatterns if needs_of(p) is None]
-    assert unknown == []
-    assert len(list(quick.inlinePatterns)) == 15
+    patterns = list(quick.inlinePatterns)
+    assert [type(p).__name__ for p in patterns if inline_needs(p) is None] == []
+    assert len(patterns) == 15
+    # These test the start of a block, cheaply, or always apply.
+    always = [
+        type(p).__name__ for p in quick.parser.blockprocessors if not block_needs(p)
+    ]
+    assert always == [
+        "EmptyBlockProcessor",
+        "ListIndentProcessor",
+        "DefListIndentProcessor",
+        "CodeBlockProcessor",
+        "SaneOListProcessor",
+        "SaneUListProcessor",
+        "ParagraphProcessor",
+    ]
+    assert len(list(quick.parser.blockprocessors)) == 17
 
 
-def test_texts_made_to_trip_each_pattern(converters):
-    assert same_html(converters, TRICKY) == len(TRICKY)
-    # Each text alone and all of them as one document.
-    assert same_html(converters, ["\n\n".join(TRICKY)]) == 1
+def test_texts_made_to_trip_each_step(converters):
+    assert same_html(converters, TRICKY + BLOCKS) == len(TRICKY + BLOCKS)
+    # All of them as one document, and inside a list item and a quote.
+    whole = "\n\n".join(TRICKY + BLOCKS)
+    nested = [
+        whole,
+        "* " + whole.replace("\n", "\n    "),
+        "> " + whole.replace("\n", "\n> "),
+    ]
+    assert same_html(converters, nested) == 3
 
 
 def test_the_projects_markdown_files(converters):
@@ -120,40 +169,47 @@ def test_the_benchmarks_news(converters):
     assert same_html(converters, texts) == 300
 
 
-def test_random_texts_of_the_characters_patterns_look_for(converters):
+def test_random_texts_of_the_characters_steps_look_for(converters):
     pieces = [
         *"`\\[]()!<>&*_ :/@#;^{}|-=\"'.\n",
         "  \n",
+        "\n\n",
+        "    ",
         "**",
         "![",
         "[^",
         "](",
+        "]:",
+        "*[",
+        "---",
+        "1. ",
+        "* ",
         "https://",
         "&amp;",
+        '<div markdown="1">',
+        "</div>",
         "слово",
         "МФЦ",
         "a",
     ]
     rng = random.Random(2026)
-    texts = ["".join(rng.choices(pieces, k=rng.randint(1, 60))) for _ in range(3000)]
-    assert same_html(converters, texts) == 3000
+    texts = ["".join(rng.choices(pieces, k=rng.randint(1, 80))) for _ in range(4000)]
+    assert same_html(converters, texts) == 4000
 
 
-def test_without_the_private_methods_python_markdowns_processor_stays(
-    monkeypatch,
-):
-    monkeypatch.delattr(InlineProcessor, "_InlineProcessor__handleInline")
+def test_with_another_python_markdown_nothing_is_skipped(monkeypatch):
+    monkeypatch.setattr(markdown, "__version__", "3.12.0")
     md = markdown.Markdown(extensions=[EXTENSION])
-    assert type(md.treeprocessors["inline"]) is InlineProcessor
+    assert type(md.parser) is BlockParser
+    assert not isinstance(md.treeprocessors["inline"], QuickInlineProcessor)
 
 
-def test_a_pattern_of_another_extension_is_always_tried():
+def test_a_step_of_another_extension_is_always_tried():
     # nl2br's pattern (a line end) is not in the table
     md = markdown.Markdown(extensions=["markdown.extensions.nl2br", EXTENSION])
     assert isinstance(md.treeprocessors["inline"], QuickInlineProcessor)
-    assert [type(p).__name__ for p in md.inlinePatterns if needs_of(p) is None] == [
-        "SubstituteTagInlineProcessor"
-    ]
+    unknown = [type(p).__name__ for p in md.inlinePatterns if inline_needs(p) is None]
+    assert unknown == ["SubstituteTagInlineProcessor"]
     text = "Приём по записи:\nпн–пт *8:00–20:00*\nсб 9:00–14:00"
     plain = markdown.Markdown(extensions=["markdown.extensions.nl2br"])
     assert md.convert(text) == plain.convert(text)
