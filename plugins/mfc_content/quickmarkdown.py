@@ -6,7 +6,7 @@ every inline pattern on each run of its text (15: links, emphasis, code,
 HTML ...), in turn, until one applies. Each try is a few Python calls even
 when its regular expression finds nothing, and most blocks of a news item
 are plain paragraphs of plain sentences that almost none of them can
-apply to. Those tries were about half of converting a news item: 0.51 ms a
+apply to. Those tries were about half of converting a news item: 0.53 ms a
 news item of the benchmark's corpus, 0.27 ms with them skipped, ~2.5 CPU
 seconds of a cold build at 10,000 items.
 
