@@ -51,8 +51,9 @@ MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},
         "markdown.extensions.sane_lists": {},
-        # Python-Markdown's HTML, sooner: inline patterns that cannot match
-        # a text are not tried on it (plugins/mfc_content/quickmarkdown.py).
+        # Python-Markdown's HTML, sooner: block processors and inline
+        # patterns that cannot apply to a text are not tried on it
+        # (plugins/mfc_content/quickmarkdown.py).
         "mfc_content.quickmarkdown": {},
     },
     "output_format": "html5",
