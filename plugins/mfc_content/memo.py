@@ -282,6 +282,24 @@ def started_memo(settings: dict) -> Memo | None:
     return _memos.get(id(settings))
 
 
+def fork_build(settings: dict) -> int:
+    """``os.fork()`` of a build's process, the memo's way: no SQLite
+    connection crosses the fork (SQLite's rule: never use one in a forked
+    process, and dropping it there would close it). The memo's connection
+    is closed first, and each process opens its own when it needs it; the
+    forked one starts without the other's pending entries or used keys.
+    Output written so far is flushed, so neither process repeats it."""
+    memo = started_memo(settings)
+    if memo is not None:
+        memo.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0 and memo is not None:
+        memo.detach()
+    return pid
+
+
 def save_memos(pelican=None) -> None:
     """On `finalized`: keep what this build computed."""
     while _memos:

@@ -46,7 +46,7 @@ from pelican.urlwrappers import URLWrapper
 from pelican.writers import Writer
 
 from .fast import content_name
-from .memo import started_memo
+from .memo import fork_build
 
 log = logging.getLogger(__name__)
 
@@ -222,21 +222,14 @@ def write_meanwhile(pelican) -> None:
     where = folder()
     if where is None:
         return
-    # No SQLite connection crosses the fork (memo.py): a summary not yet
-    # made would be made over there, with a connection of its own.
-    memo = started_memo(pelican.settings)
-    if memo is not None:
-        memo.close()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
+    # A summary not yet made is made over there, with a memo connection of
+    # its own (fork_build).
+    pid = fork_build(pelican.settings)
     if pid == 0:
         status = 1
         try:
             with contextlib.suppress(OSError):
                 os.nice(19)
-            if memo is not None:
-                memo.detach()
             _write_footprints(pelican, where)
             status = 0
         except BaseException as error:

@@ -32,7 +32,6 @@ import logging
 import os
 import pickle
 import struct
-import sys
 import threading
 from collections.abc import Callable
 
@@ -40,7 +39,7 @@ from pelican import signals
 from pelican.contents import Article
 from pelican.generators import ArticlesGenerator
 
-from .memo import memo_for, started_memo
+from .memo import fork_build, memo_for, started_memo
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +101,6 @@ def _child(fd: int, paths: list[str], read: Callable, shared: tuple) -> None:
     root = logging.getLogger()
     recorder = _Recorder()
     root.handlers[:] = [recorder]  # at the level this process logs at
-    memo = started_memo(settings)
-    if memo is not None:
-        memo.detach()
     out = os.fdopen(fd, "wb", buffering=1 << 20)
 
     def send(message) -> None:
@@ -149,16 +145,8 @@ class Prefetch:
         self.pending = set(paths)
         self.results: dict[str, tuple] = {}
         self.finished = False
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # No SQLite connection crosses this fork (SQLite's rule: never use
-        # one in a forked process, and dropping it there would close it):
-        # the memo's is closed, and each process opens its own.
-        memo = started_memo(self.settings)
-        if memo is not None:
-            memo.close()
         rfd, wfd = os.pipe()
-        self.pid = os.fork()
+        self.pid = fork_build(self.settings)  # no memo connection crosses it
         if self.pid == 0:  # the forked process: read, send, exit
             status = 0
             try:

@@ -19,10 +19,10 @@ the next one: exactly what the skip does. So the HTML is the same, byte
 for byte, for any text (tests/test_quickmarkdown.py compares them).
 
 The strings are written down for each step's exact class (and regular
-expression, where it has one) in Python-Markdown |version|, the version
-pinned in pyproject.toml, after reading each one's code; a step not in the
-tables (from another extension) is always tried, and with another version
-of Python-Markdown nothing is skipped.
+expression, where it has one) in Python-Markdown 3.11.3 (``VERIFIED``, the
+version pinned in pyproject.toml), after reading each one's code; a step
+not in the tables (from another extension) is always tried, and with
+another version of Python-Markdown nothing is skipped.
 
 Listed in the ``MARKDOWN`` setting (pelicanconf.py), so the build, ``invoke
 check``, the preview and the Markdown memo's key all see it.
@@ -52,7 +52,6 @@ from markdown.inlinepatterns import (
 from markdown.treeprocessors import InlineProcessor
 
 VERIFIED = "3.11.3"  # the Python-Markdown whose code the tables were read from
-__doc__ = __doc__.replace("|version|", VERIFIED)
 
 # Inline patterns: (class, regular expression) -> a match holds one of these.
 LINK = r"(?<!\!)\["
